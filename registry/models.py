@@ -1,0 +1,253 @@
+"""Frozen records passed around after validation: versions, deployments, settings, problems."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from registry.errors import TemplateError
+from registry.template import Template
+
+ROLES = ("system", "user", "assistant")
+ACTIONS = ("deploy", "rollback")
+DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of a check: a stable code, where it is, and what to do."""
+
+    code: str
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.code} {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used by ``check --json``."""
+        return {"code": self.code, "path": self.path, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message of a ``messages`` prompt; ``content`` is a template."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The evaluation record that binds ``tested: true`` to one exact content and model."""
+
+    suite: str
+    threshold: float
+    fingerprint: str
+    evaluated_at: str
+    evaluated_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping in file order."""
+        return {
+            "suite": self.suite,
+            "threshold": self.threshold,
+            "fingerprint": self.fingerprint,
+            "evaluated_at": self.evaluated_at,
+            "evaluated_by": self.evaluated_by,
+        }
+
+
+def fingerprint(
+    content: str | None,
+    messages: tuple[Message, ...] | None,
+    model: Mapping[str, Any] | None,
+) -> str:
+    """``sha256:`` of the canonical JSON of content, messages and model.
+
+    The canonical form is ``json.dumps({"content": ..., "messages": [{"role", "content"}...],
+    "model": ...}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded as
+    UTF-8, with ``null`` for whichever is absent. Any edit to these voids ``tested``.
+    """
+    doc = {
+        "content": content,
+        "messages": None
+        if messages is None
+        else [{"role": m.role, "content": m.content} for m in messages],
+        "model": dict(model) if model is not None else None,
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PromptVersion:
+    """One immutable prompt version, ``prompts/<prompt_id>/<version>.yaml``."""
+
+    prompt_id: str
+    version: str
+    content: str | None = None
+    description: str = ""
+    author: str = ""
+    created_at: str = ""
+    is_active: bool = False
+    tested: bool = False
+    evaluation_score: float | None = None
+    messages: tuple[Message, ...] | None = None
+    variables: tuple[str, ...] | None = None
+    model: Mapping[str, Any] | None = field(default=None, hash=False)
+    evaluation: Evaluation | None = None
+
+    @cached_property
+    def _templates(self) -> tuple[Template, ...]:
+        if self.messages is not None:
+            return tuple(Template(m.content) for m in self.messages)
+        return (Template(self.content or ""),)
+
+    @property
+    def fingerprint(self) -> str:
+        """The current fingerprint of content / messages and model."""
+        return fingerprint(self.content, self.messages, self.model)
+
+    @property
+    def is_tested(self) -> bool:
+        """True only when ``tested`` is set and its fingerprint matches the current content."""
+        return (
+            self.tested
+            and self.evaluation is not None
+            and self.evaluation.fingerprint == self.fingerprint
+        )
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """Placeholder names in order of first appearance across all templates."""
+        seen: dict[str, None] = {}
+        for t in self._templates:
+            for name in t.fields:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    def render(self, **values: Any) -> Any:
+        """Render with ``values``: a ``str`` for content prompts, a list of
+        ``{"role", "content"}`` dicts for chat prompts. Raises TemplateError naming a missing or
+        unknown variable."""
+        expected = set(self.placeholders)
+        unknown = sorted(set(values) - expected)
+        if unknown:
+            raise TemplateError(
+                f"{self.prompt_id} {self.version}: unknown variable(s) {', '.join(unknown)};"
+                f" the template takes {', '.join(sorted(expected)) or 'no variables'}"
+            )
+        missing = [n for n in self.placeholders if n not in values]
+        if missing:
+            raise TemplateError(
+                f"{self.prompt_id} {self.version}: missing variable(s) {', '.join(missing)}"
+            )
+        try:
+            if self.messages is not None:
+                return [
+                    {"role": m.role, "content": t.render(values)}
+                    for m, t in zip(self.messages, self._templates, strict=True)
+                ]
+            return self._templates[0].render(values)
+        except TemplateError as exc:
+            raise TemplateError(f"{self.prompt_id} {self.version}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ``show --json`` / ``active --json``."""
+        return {
+            "prompt_id": self.prompt_id,
+            "version": self.version,
+            "description": self.description,
+            "author": self.author,
+            "created_at": self.created_at,
+            "content": self.content,
+            "messages": None
+            if self.messages is None
+            else [{"role": m.role, "content": m.content} for m in self.messages],
+            "variables": list(self.variables) if self.variables is not None else None,
+            "model": dict(self.model) if self.model is not None else None,
+            "is_active": self.is_active,
+            "tested": self.is_tested,
+            "evaluation_score": self.evaluation_score,
+            "evaluation": self.evaluation.to_dict() if self.evaluation else None,
+        }
+
+
+@dataclass(frozen=True)
+class PromptDeployment:
+    """One deployment pointer state or history event for (prompt, environment)."""
+
+    prompt_id: str
+    version: str | None
+    environment: str
+    deployed_at: str
+    deployed_by: str
+    previous_version: str | None = None
+    action: str = "deploy"
+    reason: str | None = None
+    commit: str | None = None
+    committed_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ``history --json``."""
+        return {
+            "prompt_id": self.prompt_id,
+            "environment": self.environment,
+            "version": self.version,
+            "previous_version": self.previous_version,
+            "action": self.action,
+            "deployed_by": self.deployed_by,
+            "deployed_at": self.deployed_at,
+            "reason": self.reason,
+            "commit": self.commit,
+            "committed_by": self.committed_by,
+        }
+
+
+@dataclass(frozen=True)
+class EnvironmentPolicy:
+    """What an environment accepts: tested versions, a minimum score, a promotion source."""
+
+    name: str
+    require_tested: bool = True
+    min_score: float | None = None
+    promote_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Registry settings from ``promptreg.yaml``; environments in promotion order."""
+
+    environments: tuple[EnvironmentPolicy, ...] = tuple(
+        EnvironmentPolicy(name) for name in DEFAULT_ENVIRONMENTS
+    )
+
+    def get(self, name: str) -> EnvironmentPolicy | None:
+        """The policy of ``name``, or None when it is not configured."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Configured environment names in promotion order."""
+        return tuple(e.name for e in self.environments)
+
+
+def is_finite_score(value: object) -> bool:
+    """True for a real number in 0..1 (bools excluded)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value <= 1
+    )

@@ -1,0 +1,140 @@
+"""Strict ``{name}`` templates: parsed once, rendered once, never re-formatted.
+
+Only plain identifiers are placeholders. ``{{`` and ``}}`` are literal braces. Attribute
+access, indexing, conversions, format specs, positional fields and unbalanced braces are
+syntax errors, so a template from a pull request can never reach into Python objects the way
+``str.format`` would let it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from registry.errors import TemplateError
+
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+_TOKEN_RE = re.compile(r"\{\{|\}\}|\{|\}")
+ALLOWED_TYPES = (str, int, float, bool)
+
+
+class TemplateSyntaxError(TemplateError):
+    """Raised when a template contains a placeholder or brace that is not allowed."""
+
+    def __init__(self, message: str, offset: int, line: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.line = line  # 1-based line within the template text
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _field_error(text: str, start: int, inner: str) -> TemplateSyntaxError:
+    shown = inner if len(inner) <= 40 else inner[:37] + "..."
+    if inner == "" or inner.isdigit():
+        why = "positional fields are not allowed; name the placeholder, e.g. {query}"
+    elif "!" in inner:
+        why = "conversions (!r, !s, !a) are not allowed"
+    elif ":" in inner:
+        why = "format specs are not allowed; format the value before rendering"
+    elif "." in inner or "[" in inner:
+        why = "attribute access and indexing are not allowed; pass the value itself"
+    elif "{" in inner:
+        why = "unbalanced '{'; write '{{' for a literal brace"
+    else:
+        why = "a placeholder must be a plain identifier (letters, digits, '_')"
+    return TemplateSyntaxError(
+        f"invalid placeholder {{{shown}}} at line {_line_of(text, start)}: {why}",
+        start,
+        _line_of(text, start),
+    )
+
+
+def parse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split ``text`` into literal chunks and field names (``len(chunks) == len(fields) + 1``)."""
+    chunks: list[str] = []
+    fields: list[str] = []
+    buf: list[str] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _TOKEN_RE.search(text, pos)
+        if m is None:
+            buf.append(text[pos:])
+            break
+        buf.append(text[pos : m.start()])
+        tok = m.group()
+        if tok == "{{":
+            buf.append("{")
+            pos = m.end()
+        elif tok == "}}":
+            buf.append("}")
+            pos = m.end()
+        elif tok == "}":
+            raise TemplateSyntaxError(
+                f"unbalanced '}}' at line {_line_of(text, m.start())}: write '}}}}' for a"
+                " literal brace",
+                m.start(),
+                _line_of(text, m.start()),
+            )
+        else:
+            close = text.find("}", m.end())
+            if close == -1:
+                raise TemplateSyntaxError(
+                    f"unbalanced '{{' at line {_line_of(text, m.start())}: close the"
+                    " placeholder or write '{{' for a literal brace",
+                    m.start(),
+                    _line_of(text, m.start()),
+                )
+            inner = text[m.end() : close]
+            if _IDENT_RE.fullmatch(inner) is None:
+                raise _field_error(text, m.start(), inner)
+            chunks.append("".join(buf))
+            buf = []
+            fields.append(inner)
+            pos = close + 1
+    chunks.append("".join(buf))
+    return tuple(chunks), tuple(fields)
+
+
+class Template:
+    """A parsed template; ``fields`` lists placeholder names in order (repeats kept)."""
+
+    __slots__ = ("_chunks", "fields", "text")
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TemplateError(f"a template must be a string, got {type(text).__name__}")
+        self.text = text
+        self._chunks, self.fields = parse(text)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Unique placeholder names in order of first appearance."""
+        return tuple(dict.fromkeys(self.fields))
+
+    def render(self, values: Mapping[str, Any]) -> str:
+        """Substitute every placeholder once; values are inserted verbatim, never re-parsed."""
+        chunks = self._chunks
+        out = [chunks[0]]
+        for i, name in enumerate(self.fields):
+            try:
+                value = values[name]
+            except KeyError:
+                raise TemplateError(f"missing variable {name!r}") from None
+            if not isinstance(value, ALLOWED_TYPES):
+                raise TemplateError(
+                    f"variable {name!r} must be str, int, float or bool,"
+                    f" got {type(value).__name__}"
+                )
+            out.append(value if isinstance(value, str) else str(value))
+            out.append(chunks[i + 1])
+        return "".join(out)
+
+
+def placeholders(text: str) -> tuple[str, ...]:
+    """Unique placeholder names of ``text`` in order; raises TemplateSyntaxError."""
+    return Template(text).names
