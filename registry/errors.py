@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class RegistryError(Exception):
     """Base of every error promptreg raises on purpose; the message names what is wrong."""
@@ -33,9 +35,9 @@ class TemplateError(RegistryError, ValueError):
 class ValidationError(RegistryError, ValueError):
     """Raised when a file or record fails validation; ``problems`` lists every finding."""
 
-    def __init__(self, message: str, problems: list[object] | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[object] | None = None) -> None:
         super().__init__(message)
-        self.problems = problems or []
+        self.problems = list(problems or [])
 
 
 class NotFoundError(RegistryError, ValueError):

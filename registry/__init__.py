@@ -1,0 +1,45 @@
+"""promptreg: a git-backed prompt registry. ``from registry import PromptRegistry``."""
+
+from registry.errors import (
+    AlreadyExistsError,
+    EnvironmentNotConfiguredError,
+    EvaluationError,
+    GitError,
+    IdentityError,
+    InvalidIdentifierError,
+    LoadError,
+    LockError,
+    NotFoundError,
+    PolicyError,
+    RegistryError,
+    ShallowCloneError,
+    TemplateError,
+    ValidationError,
+)
+from registry.models import Evaluation, Message, PromptDeployment, PromptVersion
+from registry.registry import PromptRegistry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExistsError",
+    "EnvironmentNotConfiguredError",
+    "EvaluationError",
+    "Evaluation",
+    "GitError",
+    "IdentityError",
+    "InvalidIdentifierError",
+    "LoadError",
+    "LockError",
+    "Message",
+    "NotFoundError",
+    "PolicyError",
+    "PromptDeployment",
+    "PromptRegistry",
+    "PromptVersion",
+    "RegistryError",
+    "ShallowCloneError",
+    "TemplateError",
+    "ValidationError",
+    "__version__",
+]

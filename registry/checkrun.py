@@ -1,0 +1,137 @@
+"""``promptreg check``: which state to check (working tree, index, a commit range) and how."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from registry.checks import check_view
+from registry.errors import LoadError, NotFoundError
+from registry.models import Problem
+from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
+from registry.reader import RegistryView
+from registry.store import DirSource, GitSource
+
+# Fields a reviewer may still change on a released version: re-evaluation results.
+MUTABLE_FIELDS = frozenset({"tested", "evaluation_score", "evaluation"})
+
+
+def run_check(
+    root: Path,
+    files: list[str],
+    *,
+    check_all: bool = False,
+    staged: bool = False,
+    base: str | None = None,
+) -> tuple[list[Problem], str]:
+    """Every problem of the chosen state, and a one-line summary for a clean result."""
+    has_git = (root / ".git").exists()
+    if (staged or base) and not has_git:
+        raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")
+    if staged:
+        return _check_staged(root)
+    if base is not None:
+        return _check_base(root, base)
+    view = RegistryView(DirSource(root), schema=True)
+    selected = None if (check_all or not files) else [_rel(root, f) for f in files]
+    promotions = _changed_pointers_worktree(root) if has_git else set()
+    problems = check_view(view, selected, promotions)
+    n = len(view.entries()) if selected is None else len(selected)
+    return problems, f"ok: {n} file(s) checked in the working tree"
+
+
+def _rel(root: Path, f: str) -> str:
+    p = Path(f)
+    if p.is_absolute():
+        try:
+            return p.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix()
+
+
+def _changed_pointers_worktree(root: Path) -> set[str]:
+    from registry.gitio import run_git
+
+    out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", DEPLOYMENTS, check=False)
+    paths = set()
+    for item in out.decode("utf-8", "surrogateescape").split("\0"):
+        if len(item) > 3:
+            paths.add(item[3:])
+    return paths
+
+
+def _check_staged(root: Path) -> tuple[list[Problem], str]:
+    from registry.gitio import diff_names, rev_parse
+
+    head = rev_parse(root, "HEAD")
+    view = RegistryView(GitSource(root, None), schema=True)
+    try:
+        if head is None:  # the first commit: everything staged is new
+            problems = check_view(view, None, None)
+            return problems, "ok: the first commit's files checked"
+        changes = diff_names(root, head, None, cached=True)
+        changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
+        managed = sorted(p for p in changed if _managed(p))
+        if not managed:
+            return [], "ok: no registry files staged"
+        problems = check_view(view, managed, {p for p in managed if p.startswith(DEPLOYMENTS + "/")})
+        base_view = RegistryView(GitSource(root, head, cat=view.source._cat))  # type: ignore[attr-defined]
+        problems += immutability_problems(base_view, view, changes)
+    finally:
+        view.source.close()  # type: ignore[attr-defined]
+    problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
+    return problems, f"ok: {len(managed)} staged registry file(s) checked"
+
+
+def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
+    from registry.gitio import diff_names, is_shallow, rev_parse
+
+    if rev_parse(root, base) is None:
+        hint = " (a shallow CI checkout? fetch full history: fetch-depth: 0)" if is_shallow(root) else ""
+        raise NotFoundError(f"--base {base!r} is not a known git revision{hint}")
+    head_view = RegistryView(GitSource(root, "HEAD"), schema=True)
+    try:
+        changes = diff_names(root, base, "HEAD")
+        pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
+        problems = check_view(head_view, None, pointers)
+        base_view = RegistryView(GitSource(root, base, cat=head_view.source._cat))  # type: ignore[attr-defined]
+        problems += immutability_problems(base_view, head_view, changes)
+    finally:
+        head_view.source.close()  # type: ignore[attr-defined]
+    problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
+    n = len(head_view.entries())
+    return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
+
+
+def _managed(path: str) -> bool:
+    return path.split("/", 1)[0] in MANAGED_DIRS or classify(path) is not None
+
+
+def immutability_problems(
+    base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
+) -> list[Problem]:
+    """Released versions (present at the base) must not be deleted, renamed or edited, except
+    for their evaluation fields."""
+    out: list[Problem] = []
+    for status, path, old in changes:
+        src = old if status.startswith("R") and old else path
+        c = classify(src)
+        if c is None or c[0] != "version":
+            continue
+        if status.startswith("D"):
+            out.append(Problem("deleted-version", src, None, "a released version may not be deleted; deploy another version instead"))
+            continue
+        if status.startswith("R"):
+            out.append(Problem("renamed-version", src, None, f"a released version may not be renamed (to {path}); create a new version instead"))
+            continue
+        try:
+            before = base_view.source.load(src)
+            after = head_view.source.load(path)
+        except LoadError:
+            continue  # reported by the file checks of the new state
+        if before is None or after is None:
+            continue
+        for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
+            if before.data.get(key) != after.data.get(key):
+                out.append(Problem("frozen-field", path, after.line_of((key,)), f"'{key}' of a released version may not change; create a new version (promptreg new {c[1][0]} --bump patch)"))
+    return out

@@ -1,0 +1,156 @@
+"""File-level and registry-level checks of one registry state; every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from registry.errors import LoadError
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
+from registry.paths import SETTINGS, classify, expected_layout
+from registry.reader import RegistryView, _load_problem
+from registry.store import FILE, SYMLINK
+
+
+def check_view(
+    view: RegistryView,
+    paths: Iterable[str] | None = None,
+    promotions: set[str] | None = None,
+) -> list[Problem]:
+    """Check the whole state, or only what ``paths`` touch (files given plus the pointers
+    that depend on them). ``promote_from`` is a rule about a change, so it is checked only for
+    the pointer paths in ``promotions`` (None: every pointer). Problems come sorted."""
+    entries = view.entries()
+    problems: list[Problem] = []
+    kinds = {e.path: e.kind for e in entries}
+    selected: set[str] | None = None if paths is None else {_norm(p) for p in paths}
+
+    settings_res = view.settings_result()
+    problems += settings_res.problems if selected is None or SETTINGS in selected else []
+    settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
+
+    for e in entries:
+        if selected is not None and e.path not in selected and not _under(e.path, selected):
+            continue
+        if e.kind == SYMLINK:
+            problems.append(Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead"))
+            continue
+        if e.kind != FILE:
+            problems.append(Problem("not-regular", e.path, None, "is not a regular file; store a regular YAML file instead"))
+            continue
+        c = classify(e.path)
+        if c is None or c[0] == "settings":
+            continue
+        kind = c[0]
+        if kind == "unexpected":
+            problems.append(Problem("unexpected-file", e.path, None, f"is not where promptreg expects files: {expected_layout(e.path)}"))
+        elif kind == "suite":
+            problems += _check_suite(view, e.path, c[1][0])
+        else:
+            res = view.result_for(e.path)
+            if res is not None:
+                problems += res.problems
+
+    versions = view.version_index()
+    for (env, pid), path in sorted(view.pointer_index().items()):
+        if kinds.get(path) != FILE:
+            continue
+        ptr = view.pointer(env, pid)
+        if ptr is None or ptr.version is None:
+            continue
+        if selected is not None and not _pointer_selected(path, pid, ptr, selected):
+            continue
+        found = _check_pointer(view, settings, versions, path, ptr)
+        if promotions is not None and path not in promotions:
+            found = [p for p in found if p.code != "not-promoted"]
+        problems += found
+
+    # A file named explicitly that no longer exists is fine (a deletion); nothing to check.
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
+
+
+def _norm(path: str) -> str:
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def _under(path: str, selected: set[str]) -> bool:
+    return any(path.startswith(s.rstrip("/") + "/") for s in selected)
+
+
+def _pointer_selected(path: str, pid: str, ptr: PromptDeployment, selected: set[str]) -> bool:
+    if path in selected or SETTINGS in selected:
+        return True
+    return any(
+        (c := classify(s)) is not None and c[0] == "version" and c[1][0] == pid for s in selected
+    )
+
+
+def _check_pointer(
+    view: RegistryView,
+    settings: Settings,
+    versions: dict[str, list[str]],
+    path: str,
+    ptr: PromptDeployment,
+) -> list[Problem]:
+    env, pid, ver = ptr.environment, ptr.prompt_id, ptr.version
+    loaded = view.pointer_result(env, pid).loaded
+    line = None if loaded is None else loaded.line_of(("version",))
+    policy = settings.get(env)
+    out: list[Problem] = []
+    if policy is None:
+        out.append(Problem("unknown-environment", path, None, f"environment {env!r} is not configured; configured: {', '.join(settings.names)} (promptreg.yaml)"))
+        return out
+    if ver not in versions.get(pid, []):
+        out.append(Problem("missing-version", path, line, f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"))
+        return out
+    assert ver is not None
+    v = view.version(pid, ver)
+    if v is None:
+        out.append(Problem("invalid-version", path, line, f"points {env} at {pid} {ver}, which is not valid; fix prompts/{pid}/{ver}.yaml"))
+        return out
+    out += policy_problems(view, settings, v, env, path, line)
+    return out
+
+
+def policy_problems(
+    view: RegistryView, settings: Settings, v: PromptVersion, env: str, path: str, line: int | None
+) -> list[Problem]:
+    """What ``env``'s policy says about running ``v`` there."""
+    policy = settings.get(env)
+    out: list[Problem] = []
+    if policy is None:
+        return [Problem("unknown-environment", path, line, f"environment {env!r} is not configured")]
+    label = f"{v.prompt_id} {v.version}"
+    if policy.require_tested and not v.is_tested:
+        out.append(Problem("untested", path, line, f"{label} has not passed evaluation tests; {env} requires a tested version: run `promptreg eval {v.prompt_id} {v.version}`"))
+    if policy.min_score is not None and (v.evaluation_score is None or v.evaluation_score < policy.min_score or not v.is_tested):
+        out.append(Problem("min-score", path, line, f"{label} scored {v.evaluation_score if v.is_tested else 'nothing'}; {env} requires a tested score of at least {policy.min_score}"))
+    if policy.promote_from is not None:
+        src = view.pointer(policy.promote_from, v.prompt_id)
+        if src is None or src.version != v.version:
+            where = "nothing" if src is None else src.version
+            out.append(Problem("not-promoted", path, line, f"{label} must be active in {policy.promote_from} before {env} ({policy.promote_from} runs {where}); deploy it to {policy.promote_from} first"))
+    return out
+
+
+def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
+    try:
+        loaded = view.source.load(path)
+    except LoadError as exc:
+        return [_load_problem(exc, path)]
+    if loaded is None:
+        return []
+    if view.schema:
+        from registry.schemas import schema_errors
+
+        errs = schema_errors("eval-suite", loaded.data)
+        if errs:
+            return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
+    got = loaded.data.get("prompt_id")
+    if got != pid:
+        return [Problem("path-mismatch", path, loaded.line_of(("prompt_id",)), f"prompt_id {got!r} does not match the file name {pid!r}")]
+    if pid not in view.version_index():
+        return [Problem("orphan-suite", path, None, f"no prompt {pid!r} exists for this suite (prompts/{pid}/)")]
+    return []

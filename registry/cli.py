@@ -1,0 +1,366 @@
+"""The ``promptreg`` command line (the only module that imports click)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from registry.errors import RegistryError
+from registry.ids import validate_environment, validate_prompt_id, validate_version
+from registry.models import PromptVersion
+from registry.registry import PromptRegistry
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERNAL = 3
+
+
+class Ctx:
+    """Options shared by every command."""
+
+    def __init__(self, root: str | None, traceback: bool) -> None:
+        self.root_opt = root
+        self.traceback = traceback
+        self._reg: PromptRegistry | None = None
+
+    @property
+    def reg(self) -> PromptRegistry:
+        """The registry of the working tree (uncommitted edits included)."""
+        if self._reg is None:
+            self._reg = PromptRegistry(self.root_opt, source="files")
+        return self._reg
+
+    @property
+    def root(self) -> Path:
+        """The registry root."""
+        return self.reg.root
+
+
+def _die(message: str, code: int = 1) -> NoReturn:
+    for line in message.splitlines() or [message]:
+        click.echo(f"promptreg: {line}" if not line.startswith(" ") else line, err=True)
+    sys.exit(code)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    click.echo(fmt.format(*headers).rstrip())
+    for r in cells:
+        click.echo(fmt.format(*r).rstrip())
+
+
+def json_option(f: F) -> F:
+    """Add ``--json``."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "root",
+    metavar="PATH",
+    default=None,
+    help="Registry root (default: the enclosing git repository, else the current directory).",
+)
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
+@click.version_option(package_name="promptreg")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
+    """promptreg: versioned prompts, deployments and rollbacks, with git as the database."""
+    ctx.obj = Ctx(root, traceback)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+# -- init ----------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create a registry skeleton in DIRECTORY."""
+    from registry.scaffold import init_registry
+
+    created = init_registry(Path(directory))
+    for p in created:
+        click.echo(f"created {p}")
+    if not created:
+        click.echo("nothing to do: the registry skeleton is already there")
+
+
+# -- read commands -------------------------------------------------------------------------------
+@cli.command("list")
+@json_option
+@pass_ctx
+def list_cmd(c: Ctx, as_json: bool) -> None:
+    """Prompts with their versions and where each is active."""
+    view = c.reg.view()
+    envs = view.settings().names
+    out = []
+    for pid, versions in view.version_index().items():
+        active = {}
+        for env in envs:
+            ptr = view.pointer(env, pid)
+            if ptr is not None:
+                active[env] = ptr.version
+        out.append({"prompt_id": pid, "versions": versions, "active": active})
+    if as_json:
+        _emit_json(out)
+        return
+    _table(
+        ["PROMPT", "VERSIONS", "ACTIVE"],
+        [
+            (
+                o["prompt_id"],
+                ", ".join(o["versions"]),
+                ", ".join(f"{e}={v}" for e, v in o["active"].items()) or "-",
+            )
+            for o in out
+        ],
+    )
+
+
+def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
+    validate_prompt_id(prompt_id)
+    view = c.reg.view()
+    versions = view.version_index().get(prompt_id)
+    if not versions:
+        _die(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
+    if version is None:
+        version = versions[-1]
+    validate_version(version)
+    res = view.version_result(prompt_id, version)
+    if res.problems and res.record is None:
+        _die("\n".join(str(p) for p in res.problems))
+    if not isinstance(res.record, PromptVersion):
+        _die(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
+    return res.record
+
+
+@cli.command()
+@click.argument("prompt_id")
+@click.argument("version", required=False)
+@json_option
+@pass_ctx
+def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
+    """One version (default: the latest) with its fields and deployments."""
+    v = _load_version(c, prompt_id, version)
+    view = c.reg.view()
+    active_in = [
+        env
+        for env in view.settings().names
+        if (p := view.pointer(env, prompt_id)) is not None and p.version == v.version
+    ]
+    if active_in:
+        from dataclasses import replace
+
+        v = replace(v, is_active=True)
+    if as_json:
+        d = v.to_dict()
+        d["active_in"] = active_in
+        _emit_json(d)
+        return
+    tested = "yes" if v.is_tested else ("stale (content changed)" if v.tested else "no")
+    rows = [
+        ("prompt", v.prompt_id),
+        ("version", v.version),
+        ("description", v.description),
+        ("author", v.author),
+        ("created", v.created_at),
+        ("tested", tested),
+        ("score", v.evaluation_score),
+        ("variables", ", ".join(v.placeholders) or "-"),
+        ("model", json.dumps(dict(v.model)) if v.model else "-"),
+        ("active in", ", ".join(active_in) or "-"),
+    ]
+    for k, val in rows:
+        click.echo(f"{k + ':':<13}{'-' if val is None else val}")
+    click.echo("")
+    click.echo(_template_text(v))
+
+
+def _template_text(v: PromptVersion) -> str:
+    if v.messages is not None:
+        return "\n".join(f"[{m.role}]\n{m.content.rstrip()}\n" for m in v.messages).rstrip() + "\n"
+    return v.content or ""
+
+
+@cli.command()
+@click.argument("prompt_id")
+@click.argument("v1")
+@click.argument("v2")
+@pass_ctx
+def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
+    """Unified diff of content and changed fields between two versions."""
+    a, b = _load_version(c, prompt_id, v1), _load_version(c, prompt_id, v2)
+    da, db = a.to_dict(), b.to_dict()
+    skip = {"content", "messages", "prompt_id", "version", "is_active"}
+    for key in da:
+        if key not in skip and da[key] != db[key]:
+            click.echo(f"{key}: {json.dumps(da[key])} -> {json.dumps(db[key])}")
+    ta, tb = _template_text(a), _template_text(b)
+    lines = difflib.unified_diff(
+        ta.splitlines(keepends=True),
+        tb.splitlines(keepends=True),
+        fromfile=f"{prompt_id}/{v1}",
+        tofile=f"{prompt_id}/{v2}",
+    )
+    for line in lines:
+        click.echo(line, nl=not line.endswith("\n"))
+
+
+@cli.command()
+@click.option("--env", "environment", default=None, help="Only this environment.")
+@json_option
+@pass_ctx
+def status(c: Ctx, environment: str | None, as_json: bool) -> None:
+    """Prompts x environments: the active version, flagged when untested or invalid."""
+    from registry.status import status_rows
+
+    rows = status_rows(c.reg.view(), environment)
+    if as_json:
+        _emit_json(
+            [
+                {k: r[k] for k in ("prompt_id", "environment", "version", "tested")}
+                for r in rows
+            ]
+        )
+        return
+    _table(
+        ["PROMPT", "ENVIRONMENT", "VERSION", "TESTED", "NOTE"],
+        [
+            (
+                r["prompt_id"],
+                r["environment"],
+                r["version"],
+                "yes" if r["tested"] else "no",
+                r["note"],
+            )
+            for r in rows
+        ],
+    )
+
+
+def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.UsageError(f"--var takes NAME=VALUE, got {pair!r}")
+        k, v = pair.split("=", 1)
+        if v.startswith("@"):
+            try:
+                v = Path(v[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise click.UsageError(f"--var {k}: cannot read {v[1:]}: {exc.strerror}") from None
+        out[k] = v
+    return out
+
+
+@cli.command()
+@click.argument("prompt_id")
+@click.option("--env", "environment", required=True, help="Environment to render.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A variable (VALUE or @file).")
+@json_option
+@pass_ctx
+def render(c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool) -> None:
+    """Render the version active in an environment."""
+    v = _active(c, prompt_id, environment)
+    if v is None:
+        _die(f"nothing is deployed for {prompt_id} in {environment}")
+    out = v.render(**_parse_vars(variables))
+    if as_json:
+        _emit_json({"prompt_id": prompt_id, "environment": environment, "version": v.version, "rendered": out})
+    elif isinstance(out, str):
+        click.echo(out, nl=not out.endswith("\n"))
+    else:
+        click.echo(_template_text_messages(out))
+
+
+def _template_text_messages(msgs: list[dict[str, str]]) -> str:
+    return "\n".join(f"[{m['role']}]\n{m['content'].rstrip()}\n" for m in msgs).rstrip()
+
+
+def _active(c: Ctx, prompt_id: str, environment: str) -> PromptVersion | None:
+    validate_prompt_id(prompt_id)
+    validate_environment(environment)
+    return c.reg.get_active(prompt_id, environment)
+
+
+@cli.command()
+@click.argument("prompt_id")
+@click.option("--env", "environment", required=True, help="Environment.")
+@click.option("--at", "at", default=None, metavar="TIME", help="An RFC 3339 time in the past.")
+@json_option
+@pass_ctx
+def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bool) -> None:
+    """The version active now, or at an RFC 3339 TIME (from git history)."""
+    if at is not None:
+        reg = PromptRegistry(c.root_opt, source="git")
+        try:
+            v = reg.active_at(prompt_id, environment, at)
+        finally:
+            reg.close()
+    else:
+        v = _active(c, prompt_id, environment)
+    if as_json:
+        _emit_json(None if v is None else v.to_dict())
+        return
+    if v is None:
+        when = f" at {at}" if at else ""
+        click.echo(f"nothing was active for {prompt_id} in {environment}{when}")
+        return
+    click.echo(f"{v.prompt_id} {v.version} ({'tested' if v.is_tested else 'untested'})")
+
+
+from registry.cli_write import register_write_commands  # noqa: E402
+
+register_write_commands(cli, pass_ctx, json_option, _emit_json, _table, _die)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and map errors to exit codes: 1 refused, 2 usage, 3 internal."""
+    show_tb = "--traceback" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="promptreg", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("promptreg: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except RegistryError as exc:
+        if show_tb:
+            traceback.print_exc()
+        for line in str(exc).splitlines():
+            click.echo(f"promptreg: {line}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception:  # noqa: BLE001 - the one place unexpected errors are turned into exit 3
+        if show_tb:
+            traceback.print_exc()
+        else:
+            exc_type, exc_val, _ = sys.exc_info()
+            click.echo(f"promptreg: internal error: {exc_type.__name__ if exc_type else ''}: {exc_val}", err=True)
+            click.echo("promptreg: please report this with the output of --traceback", err=True)
+        return EXIT_INTERNAL
+    return 0

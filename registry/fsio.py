@@ -1,0 +1,161 @@
+"""Safe writes: atomic file replacement, the registry write lock, and one-commit changes."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from registry.errors import GitError, IdentityError, LockError
+
+LOCK_TIMEOUT = 30.0
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
+    part: a temporary file in the same folder, fsync, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _lock_file(root: Path) -> Path:
+    git = root / ".git"
+    if git.is_dir():
+        return git / "promptreg.lock"
+    if git.is_file():
+        text = git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gd = Path(text[7:].strip())
+            gd = gd if gd.is_absolute() else (root / gd)
+            if gd.is_dir():
+                return gd / "promptreg.lock"
+    return root / ".promptreg.lock"
+
+
+@contextlib.contextmanager
+def write_lock(root: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Serialize writers of one registry (an advisory lock released if the process dies)."""
+    path = _lock_file(root)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockError(
+                        f"another promptreg write holds {path} for over {timeout:.0f} s;"
+                        " try again when it finishes"
+                    ) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)
+
+
+class Transaction:
+    """Files to replace atomically, undone as a whole when anything fails before the end."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._saved: list[tuple[Path, bytes | None]] = []
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Replace ``rel`` atomically, remembering its old content."""
+        path = self.root / rel
+        try:
+            old: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        self._saved.append((path, old))
+        atomic_write(path, data)
+
+    def rollback(self) -> None:
+        """Put every written file back as it was."""
+        for path, old in reversed(self._saved):
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink()
+                else:
+                    atomic_write(path, old)
+        self._saved.clear()
+
+    @property
+    def paths(self) -> list[str]:
+        """Repo-relative paths written so far."""
+        return [str(p.relative_to(self.root)) for p, _ in self._saved]
+
+
+def git_identity(root: Path) -> str | None:
+    """``user.name <user.email>`` from git config, or None when either is unset."""
+    from registry.gitio import run_git
+
+    def get(key: str) -> str:
+        try:
+            return run_git(root, "config", "--get", key, check=False).decode().strip()
+        except (GitError, OSError):
+            return ""
+
+    name, email = get("user.name"), get("user.email")
+    if name and email:
+        return f"{name} <{email}>"
+    return None
+
+
+def resolve_actor(root: Path, given: str | None, flag: str = "--by") -> str:
+    """The actor of a change: ``given`` or git's identity; raises IdentityError."""
+    actor = given if given is not None else git_identity(root)
+    if actor is None:
+        raise IdentityError(
+            f"who is making this change? pass {flag} 'Name <email>' or set git's"
+            " user.name and user.email (git config user.name 'Dana Reyes')"
+        )
+    actor = actor.strip()
+    if not actor or len(actor) > 200 or any(ch in actor for ch in "\r\n\0"):
+        raise IdentityError(f"{flag} must be a single line of at most 200 characters")
+    return actor
+
+
+def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:
+    """Commit exactly ``paths`` (nothing else that is staged) with ``author``; return the id."""
+    from registry.gitio import run_git
+
+    if not (root / ".git").exists():
+        raise GitError(f"--commit needs a git repository; {root} is not one")
+    run_git(root, "add", "--", *paths)
+    args = ["commit", "--quiet", "-m", message]
+    if "<" in author and author.endswith(">"):
+        args += [f"--author={author}"]
+    try:
+        run_git(root, *args, "--", *paths)
+    except GitError:
+        with contextlib.suppress(GitError):
+            run_git(root, "reset", "--quiet", "--", *paths)
+        raise
+    return run_git(root, "rev-parse", "HEAD").decode().strip()

@@ -1,0 +1,330 @@
+"""Deployment history: pure event and active-at logic, fed by one git log and one cat-file."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from registry.errors import GitError, LoadError, RegistryError, ShallowCloneError
+from registry.gitio import CatFile, is_shallow, resolve_head, stream_git
+from registry.ids import is_valid_version, validate_environment, validate_prompt_id
+from registry.models import PromptDeployment
+from registry.paths import pointer_path
+from registry.yamlio import load_yaml_bytes
+
+REMOVE = "remove"  # the action of an event that deletes the pointer
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+
+
+class InvalidTimeError(RegistryError, ValueError):
+    """Raised when a time is not an RFC 3339 timestamp with a zone, or is naive."""
+
+
+@dataclass(frozen=True)
+class PointerCommit:
+    """One first-parent commit that touched a pointer file."""
+
+    commit: str
+    committed_at: int  # committer unix time
+    tz_offset: str  # "+0100" as in git, for display
+    author: str  # "Name <email>"
+    data: Mapping[str, Any] | None  # the pointer at that commit; None when deleted there
+    error: str | None = None  # set when the pointer at that commit could not be parsed
+
+
+# -- pure logic ------------------------------------------------------------------------------
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """An aware datetime from an RFC 3339 timestamp with a zone ("Z" or ±hh:mm)."""
+    m = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
+        raise InvalidTimeError(
+            f"invalid time {text!r}: use RFC 3339 with a zone, e.g. 2026-11-21T09:30:00Z"
+            " or 2026-11-21T10:30:00+01:00"
+        )
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if m.group(9):
+        if int(m.group(10)) > 23 or int(m.group(11)) > 59:
+            raise InvalidTimeError(f"invalid time {text!r}: the zone offset is out of range")
+        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+        offset = -offset if m.group(9) == "-" else offset
+    try:
+        return datetime(year, month, day, hour, minute, second, micro, timezone(offset))
+    except ValueError as exc:
+        raise InvalidTimeError(f"invalid time {text!r}: {exc}") from None
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _event(
+    prompt_id: str,
+    environment: str,
+    c: PointerCommit,
+    at: int,
+    version: str | None,
+    previous: str | None,
+) -> PromptDeployment:
+    data = c.data or {}
+    return PromptDeployment(
+        prompt_id=prompt_id,
+        version=version,
+        environment=environment,
+        deployed_at=_utc(at),
+        # The pointer says who deployed; a deletion has no pointer, so its author is the actor.
+        deployed_by=_text(data.get("deployed_by")) or c.author,
+        previous_version=previous,
+        action=REMOVE if version is None else _text(data.get("action")) or "deploy",
+        reason=_text(data.get("reason")),
+        commit=c.commit,
+        committed_by=c.author,
+    )
+
+
+def events_from_commits(
+    prompt_id: str, environment: str, commits: Sequence[PointerCommit]
+) -> list[PromptDeployment]:
+    """The deployment events of one pointer from its commits, oldest first.
+
+    An event is a commit where the pointer's version changes (creation and deletion
+    included). Times are made monotonic along the chain because commit dates come from
+    client clocks. A commit whose pointer cannot be read is skipped and changes nothing.
+    """
+    events: list[PromptDeployment] = []
+    current: str | None = None
+    at: int | None = None
+    for c in commits:
+        at = c.committed_at if at is None else max(at, c.committed_at)
+        if c.error is not None:
+            continue
+        if c.data is None:
+            version = None
+        else:
+            version = c.data.get("version")
+            if not is_valid_version(version):
+                continue  # a pointer without a usable version is as unreadable as bad YAML
+        if version != current:
+            events.append(_event(prompt_id, environment, c, at, version, current))
+            current = version
+    return events
+
+
+def active_at(events: Sequence[PromptDeployment], when: datetime) -> PromptDeployment | None:
+    """The last event at or before ``when`` (aware); None before the first or after a deletion."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidTimeError(f"time {when.isoformat()} has no zone; give an aware datetime")
+    times = [parse_rfc3339(e.deployed_at) for e in events]
+    index = bisect.bisect_right(times, when)
+    if index == 0:
+        return None
+    event = events[index - 1]
+    return event if event.version is not None else None
+
+
+# -- reading git -----------------------------------------------------------------------------
+
+
+_DELETED_MODE = "000000"
+# Changes parsed before their pointers are read; git log keeps walking meanwhile.
+_BATCH = 64
+_FILE_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class _File:
+    """A pointer path as one commit left it: mode and blob id ("000000" mode when deleted)."""
+
+    path: str
+    mode: str
+    blob: str
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One first-parent commit and the requested pointer files it changed."""
+
+    commit: str
+    committed_at: int
+    tz_offset: str
+    author: str
+    files: tuple[_File, ...]
+
+
+def _tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """NUL-separated tokens of a byte stream, as they complete."""
+    rest = b""
+    for chunk in chunks:
+        *done, rest = (rest + chunk).split(b"\0")
+        for token in done:
+            token = token.lstrip(b"\n")
+            if token:
+                yield token
+    if rest.strip(b"\n"):
+        yield rest.lstrip(b"\n")
+
+
+def _parse_log(chunks: Iterable[bytes]) -> Iterator[_Change]:
+    """Changes from records of ``%H NUL %cd NUL author NUL``, each followed by its raw diff
+    entries ``:srcmode dstmode srcblob dstblob status NUL path NUL``; in log order."""
+    row: tuple[str, int, str, str, list[_File]] | None = None
+    tokens = _tokens(chunks)
+    for token in tokens:
+        if token.startswith(b":") and row is not None:
+            _, mode, _, blob, _ = token[1:].decode("ascii").split(" ")
+            row[4].append(_File(next(tokens, b"").decode("utf-8", "replace"), mode, blob))
+            continue
+        if row is not None:
+            yield _Change(*row[:4], tuple(row[4]))
+        date, author = next(tokens, b""), next(tokens, b"")
+        seconds, _, tz = date.decode("ascii", "replace").partition(" ")
+        if not seconds.lstrip("-").isdigit():
+            raise GitError(f"unexpected git log output near {token[:80]!r}")
+        row = (token.decode("ascii"), int(seconds), tz, author.decode("utf-8", "replace"), [])
+    if row is not None:
+        yield _Change(*row[:4], tuple(row[4]))
+
+
+def _log_args(rev: str, paths: Sequence[str]) -> list[str]:
+    return [
+        # A user's config must not turn on --follow or signature output.
+        *("-c", "log.follow=false", "-c", "log.showSignature=false", "--literal-pathspecs"),
+        "log",
+        "--first-parent",
+        # A merge counts by its diff against the first parent: a merged pull request
+        # deploys when it lands, at the merge commit.
+        "--diff-merges=first-parent",
+        # Blob ids straight from the diff spare cat-file a tree walk per commit.
+        *("--raw", "--no-abbrev", "--no-renames", "-z"),
+        *("--date=raw", "--format=%H%x00%cd%x00%an <%ae>"),
+        *("--end-of-options", rev, "--", *paths),
+    ]
+
+
+def _check_repository(root: Path, rev: str) -> bool:
+    """Refuse a bad rev or a shallow clone; False when there is no history to read."""
+    if rev.startswith("-") or not rev:
+        raise GitError(f"invalid git revision {rev!r}: give a branch, tag or commit id")
+    if is_shallow(root):
+        raise ShallowCloneError(
+            f"{root} is a shallow clone; history would be incomplete: run"
+            " `git fetch --unshallow` (in CI: fetch-depth: 0)"
+        )
+    return not (rev == "HEAD" and resolve_head(root) is None)  # an unborn branch
+
+
+def _parse_pointer(
+    f: _File, blob: bytes | None, commit: str
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    label = f"{f.path} at commit {commit[:12]}"
+    if f.mode == _DELETED_MODE:
+        return None, None
+    if f.mode not in _FILE_MODES:
+        return None, f"{label}: is not a regular file (git mode {f.mode})"
+    if blob is None:
+        return None, f"{label}: blob {f.blob} is missing from the repository"
+    try:
+        return load_yaml_bytes(blob, label).data, None
+    except LoadError as exc:
+        return None, str(exc)
+
+
+class _Collector:
+    """Reads and parses the pointers of each batch of changes while git log keeps walking."""
+
+    def __init__(self, paths: Sequence[str], cat: CatFile) -> None:
+        self.cat = cat
+        self.found: dict[str, list[PointerCommit]] = {p: [] for p in paths}
+        self.order: list[str] = []
+        self._blobs: dict[str, bytes | None] = {}
+
+    def add(self, changes: Sequence[_Change]) -> None:
+        ids = {f.blob for c in changes for f in c.files if f.mode in _FILE_MODES}
+        wanted = sorted(ids.difference(self._blobs))
+        self._blobs.update(zip(wanted, self.cat.read_many(wanted), strict=True))
+        for c in changes:
+            self.order.append(c.commit)
+            for f in c.files:
+                if f.path in self.found:
+                    data, error = _parse_pointer(f, self._blobs.get(f.blob), c.commit)
+                    self.found[f.path].append(
+                        PointerCommit(c.commit, c.committed_at, c.tz_offset, c.author, data, error)
+                    )
+
+
+def _collect(root: Path, rev: str, paths: Sequence[str], cat: CatFile) -> _Collector:
+    collector = _Collector(paths, cat)
+    if not _check_repository(root, rev):
+        return collector
+    batch: list[_Change] = []
+    with closing(stream_git(root, *_log_args(rev, paths))) as chunks:
+        for change in _parse_log(chunks):
+            batch.append(change)
+            if len(batch) >= _BATCH:
+                collector.add(batch)
+                batch = []
+    collector.add(batch)
+    return collector
+
+
+def _pointer_commits(
+    root: Path, rev: str, paths: Sequence[str], cat: CatFile | None
+) -> tuple[dict[str, list[PointerCommit]], dict[str, int]]:
+    """Per path, the commits that touched it (oldest first), and each commit's chain position."""
+    with nullcontext(cat) if cat is not None else CatFile(root) as reader:
+        collected = _collect(root, rev, paths, reader)
+    for commits in collected.found.values():
+        commits.reverse()  # git log lists newest first
+    order = collected.order
+    return collected.found, {commit: len(order) - i for i, commit in enumerate(order)}
+
+
+def pointer_commits(
+    root: Path, prompt_id: str, environment: str, rev: str = "HEAD", cat: CatFile | None = None
+) -> list[PointerCommit]:
+    """The first-parent commits of ``rev`` that touched the pointer, oldest first."""
+    path = pointer_path(environment, prompt_id)
+    return _pointer_commits(Path(root), rev, [path], cat)[0][path]
+
+
+def history(
+    root: Path,
+    prompt_id: str,
+    environment: str | None,
+    environments: Sequence[str],
+    rev: str = "HEAD",
+) -> list[PromptDeployment]:
+    """Deployment events of ``prompt_id`` in ``environment`` (or every one of
+    ``environments`` when None), oldest first, from one git log and one cat-file."""
+    validate_prompt_id(prompt_id)
+    envs = [environment] if environment is not None else list(dict.fromkeys(environments))
+    paths = {env: pointer_path(validate_environment(env), prompt_id) for env in envs}
+    if not paths:
+        return []
+    found, position = _pointer_commits(Path(root), rev, list(paths.values()), None)
+    merged = [
+        (event, i)
+        for i, env in enumerate(envs)
+        for event in events_from_commits(prompt_id, env, found[paths[env]])
+    ]
+    # Same time: chain order first, then the given environment order.
+    merged.sort(key=lambda item: (item[0].deployed_at, position[item[0].commit or ""], item[1]))
+    return [event for event, _ in merged]

@@ -1,0 +1,68 @@
+"""Where files live in a registry, built only from validated identifiers."""
+
+from __future__ import annotations
+
+import re
+
+from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
+from registry.ids import validate_version
+
+PROMPTS = "prompts"
+DEPLOYMENTS = "deployments"
+EVALS = "evals"
+SETTINGS = "promptreg.yaml"
+MANAGED_DIRS = (PROMPTS, DEPLOYMENTS, EVALS)
+
+_YAML_NAME = re.compile(r"(?P<stem>.+)\.yaml")
+
+
+def version_path(prompt_id: str, version: str) -> str:
+    """``prompts/<prompt_id>/<version>.yaml`` after validating both parts."""
+    return f"{PROMPTS}/{validate_prompt_id(prompt_id)}/{validate_version(version)}.yaml"
+
+
+def pointer_path(environment: str, prompt_id: str) -> str:
+    """``deployments/<environment>/<prompt_id>.yaml`` after validating both parts."""
+    return f"{DEPLOYMENTS}/{validate_environment(environment)}/{validate_prompt_id(prompt_id)}.yaml"
+
+
+def suite_path(prompt_id: str) -> str:
+    """The default evaluation suite ``evals/<prompt_id>.yaml``."""
+    return f"{EVALS}/{validate_prompt_id(prompt_id)}.yaml"
+
+
+def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
+    """What a repo-relative path is: ("version", (pid, ver)), ("pointer", (env, pid)),
+    ("suite", (pid,)), ("settings", ()), ("unexpected", ()) under a managed folder, or None
+    for files promptreg does not manage. Parts are only returned when they are valid."""
+    if path == SETTINGS:
+        return ("settings", ())
+    parts = path.split("/")
+    if parts[0] not in MANAGED_DIRS or len(parts) < 2:
+        return None
+    if parts[-1].startswith("."):
+        return None  # .gitkeep and editor files are not registry files
+    if parts[0] == EVALS and (parts[-1].endswith((".py", ".pyc")) or "__pycache__" in parts):
+        return None  # python assertions and targets of the suites
+    m = _YAML_NAME.fullmatch(parts[-1])
+    stem = m.group("stem") if m else None
+    if parts[0] == PROMPTS and len(parts) == 3 and stem is not None:
+        if is_valid_id(parts[1]) and is_valid_version(stem):
+            return ("version", (parts[1], stem))
+    elif parts[0] == DEPLOYMENTS and len(parts) == 3 and stem is not None:
+        if is_valid_id(parts[1]) and is_valid_id(stem):
+            return ("pointer", (parts[1], stem))
+    elif parts[0] == EVALS and len(parts) == 2 and stem is not None:
+        if is_valid_id(stem):
+            return ("suite", (stem,))
+    return ("unexpected", ())
+
+
+def expected_layout(path: str) -> str:
+    """A hint saying where files belong, for an unexpected path."""
+    top = path.split("/")[0]
+    if top == PROMPTS:
+        return "version files are prompts/<prompt_id>/<version>.yaml (e.g. prompts/my_prompt/1.0.0.yaml)"
+    if top == DEPLOYMENTS:
+        return "pointers are deployments/<environment>/<prompt_id>.yaml"
+    return "suites are evals/<prompt_id>.yaml"

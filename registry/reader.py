@@ -1,0 +1,140 @@
+"""A read view of one registry state (a directory, a commit or the index), loaded lazily."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from registry.errors import LoadError
+from registry.ids import version_key
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
+from registry.paths import SETTINGS, classify, pointer_path, version_path
+from registry.records import build_pointer, build_settings, build_version
+from registry.store import FILE, Entry, Source
+from registry.yamlio import Loaded, YamlError
+
+
+@dataclass
+class Loaded_:
+    """A record and the problems of its file (cached per path)."""
+
+    record: object | None
+    problems: list[Problem] = field(default_factory=list)
+    loaded: Loaded | None = None
+
+
+def _load_problem(exc: LoadError, path: str) -> Problem:
+    code = getattr(exc, "code", "load") if isinstance(exc, YamlError) else "load"
+    return Problem(code, exc.path or path, exc.line, exc.bare_message)
+
+
+class RegistryView:
+    """Settings, versions and pointers of one source; ``schema=True`` adds JSON Schema checks."""
+
+    def __init__(self, source: Source, schema: bool = False) -> None:
+        self.source = source
+        self.schema = schema
+        self._cache: dict[str, Loaded_] = {}
+        self._entries: list[Entry] | None = None
+
+    # -- listing -----------------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        """Every managed file of the source."""
+        if self._entries is None:
+            self._entries = self.source.entries()
+        return self._entries
+
+    def version_index(self) -> dict[str, list[str]]:
+        """prompt id -> versions in SemVer order, from file names."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for e in self.entries():
+            c = classify(e.path)
+            if c and c[0] == "version" and e.kind == FILE:
+                out[c[1][0]].append(c[1][1])
+        return {pid: sorted(vs, key=version_key) for pid, vs in sorted(out.items())}
+
+    def pointer_index(self) -> dict[tuple[str, str], str]:
+        """(environment, prompt id) -> pointer path."""
+        out: dict[tuple[str, str], str] = {}
+        for e in self.entries():
+            c = classify(e.path)
+            if c and c[0] == "pointer" and e.kind == FILE:
+                out[(c[1][0], c[1][1])] = e.path
+        return out
+
+    # -- loading -----------------------------------------------------------------------------
+    def _load(self, path: str, kind: str, schema_kind: str) -> Loaded_:
+        hit = self._cache.get(path)
+        if hit is not None:
+            return hit
+        try:
+            loaded = self.source.load(path)
+        except LoadError as exc:
+            res = Loaded_(None, [_load_problem(exc, path)])
+        else:
+            res = Loaded_(None) if loaded is None else self._build(path, loaded, kind, schema_kind)
+        self._cache[path] = res
+        return res
+
+    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> Loaded_:
+        if self.schema:
+            from registry.schemas import schema_errors
+
+            errs = schema_errors(schema_kind, loaded.data)
+            if errs:
+                return Loaded_(
+                    None, [Problem("schema", path, loaded.line_of(p), m) for p, m in errs], loaded
+                )
+        c = classify(path)
+        expect = c[1] if c and len(c[1]) == 2 else None
+        if kind == "version":
+            rec, probs = build_version(path, loaded, expect)  # type: ignore[arg-type]
+        elif kind == "pointer":
+            rec, probs = build_pointer(path, loaded, expect)  # type: ignore[assignment,arg-type]
+        else:
+            rec, probs = build_settings(path, loaded)  # type: ignore[assignment]
+        return Loaded_(rec, probs, loaded)
+
+    def settings_result(self) -> Loaded_:
+        """Settings (the strict default when there is no file) and their problems."""
+        res = self._load(SETTINGS, "settings", "settings")
+        if res.record is None and not res.problems:
+            return Loaded_(Settings())
+        return res
+
+    def settings(self) -> Settings:
+        """The settings; the strict default when the file is absent or broken."""
+        rec = self.settings_result().record
+        return rec if isinstance(rec, Settings) else Settings()
+
+    def version_result(self, prompt_id: str, version: str) -> Loaded_:
+        """The version record (None when absent or broken) and its problems."""
+        return self._load(version_path(prompt_id, version), "version", "prompt-version")
+
+    def version(self, prompt_id: str, version: str) -> PromptVersion | None:
+        """The version, or None when it does not exist or does not load."""
+        rec = self.version_result(prompt_id, version).record
+        return rec if isinstance(rec, PromptVersion) else None
+
+    def pointer_result(self, environment: str, prompt_id: str) -> Loaded_:
+        """The pointer record (None when absent or broken) and its problems."""
+        return self._load(pointer_path(environment, prompt_id), "pointer", "deployment")
+
+    def pointer(self, environment: str, prompt_id: str) -> PromptDeployment | None:
+        """The pointer, or None when absent or broken."""
+        rec = self.pointer_result(environment, prompt_id).record
+        return rec if isinstance(rec, PromptDeployment) else None
+
+    def result_for(self, path: str) -> Loaded_ | None:
+        """Load any managed file by path; None for unmanaged or unexpected paths."""
+        c = classify(path)
+        if c is None:
+            return None
+        kind, parts = c
+        if kind == "version":
+            return self.version_result(*parts)
+        if kind == "pointer":
+            return self.pointer_result(*parts)
+        if kind == "settings":
+            return self.settings_result()
+        return None

@@ -1,0 +1,307 @@
+"""PromptRegistry: the library facade over one registry checkout."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from registry.errors import NotFoundError, RegistryError
+from registry.ids import validate_environment, validate_prompt_id, validate_version, version_key
+from registry.models import PromptDeployment, PromptVersion, Settings
+from registry.reader import RegistryView
+from registry.snapshot import Snapshot, build_snapshot, dir_token
+from registry.store import DirSource
+
+if TYPE_CHECKING:
+    from registry.evaluate import EvalResult
+    from registry.gitio import CatFile
+
+log = logging.getLogger("promptreg")
+
+SourceMode = Literal["auto", "git", "files"]
+
+
+def _find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+    """The registry root and whether it is a git work tree (pure Python, no process)."""
+    start = Path(path) if path is not None else Path.cwd()
+    start = start.resolve()
+    if not start.is_dir():
+        raise NotFoundError(f"registry path {str(start)!r} is not a directory")
+    if path is not None:
+        return start, (start / ".git").exists()
+    for cand in (start, *start.parents):
+        if (cand / ".git").exists():
+            return cand, True
+    return start, False
+
+
+class PromptRegistry:
+    """A prompt registry read from a checked-out repository (or a plain directory).
+
+    ``get_active`` is served from an in-memory snapshot: one git commit where a ``.git``
+    exists, else the files. The snapshot is refreshed at most every ``refresh_interval``
+    seconds when HEAD (or the files) change; a broken update keeps the last good snapshot
+    serving and sets ``last_error``. ``source="files"`` reads the working tree instead of
+    HEAD (what the CLI does, so uncommitted edits are seen).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        refresh_interval: float = 0.5,
+        source: SourceMode = "auto",
+    ) -> None:
+        self.root, has_git = _find_root(path)
+        if source == "git" and not has_git:
+            raise NotFoundError(f"{self.root} is not a git work tree")
+        self._git = has_git if source == "auto" else source == "git"
+        self.refresh_interval = refresh_interval
+        self.last_error: str | None = None
+        self._snap: Snapshot | None = None
+        self._next_check = 0.0
+        self._reload_lock = threading.Lock()
+        self._cat: CatFile | None = None
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the git reader process and drop the snapshot."""
+        self._closed = True
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+        self._snap = None
+
+    def __enter__(self) -> PromptRegistry:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def snapshot_id(self) -> str | None:
+        """The commit id being served (``"files"`` for a plain directory), None before a read."""
+        snap = self._snap
+        return None if snap is None else snap.ident
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def _reader(self) -> CatFile | None:
+        if not self._git:
+            return None
+        if self._cat is None:
+            from registry.gitio import CatFile
+
+            self._cat = CatFile(self.root)
+        return self._cat
+
+    def _changed(self, snap: Snapshot) -> bool:
+        if self._git:
+            from registry.gitio import head_state
+
+            return head_state(self.root) != snap.token
+        return dir_token(self.root, snap) != snap.token
+
+    def reload(self) -> bool:
+        """Check for a new state now; True when a new snapshot was swapped in."""
+        if self._closed:
+            raise RegistryError("this PromptRegistry is closed")
+        with self._reload_lock:
+            return self._reload_locked()
+
+    def _reload_locked(self) -> bool:
+        prev = self._snap
+        self._next_check = time.monotonic() + self.refresh_interval
+        if prev is not None and not self._changed(prev):
+            return False
+        try:
+            snap = build_snapshot(self.root, self._git, self._reader(), prev)
+        except RegistryError as exc:
+            if prev is None:
+                raise
+            if self.last_error != str(exc):
+                log.warning("promptreg: keeping snapshot %s: %s", prev.ident, exc)
+            self.last_error = str(exc)
+            return False
+        if prev is not None and snap.ident == prev.ident and not self._git:
+            pass
+        self._snap = snap
+        self.last_error = None
+        return prev is None or snap.ident != prev.ident or not self._git
+
+    def _current(self) -> Snapshot:
+        snap = self._snap
+        if snap is None or time.monotonic() >= self._next_check:
+            if self._closed:
+                raise RegistryError("this PromptRegistry is closed")
+            # One thread reloads; the others keep serving the snapshot they have.
+            if self._reload_lock.acquire(blocking=snap is None):
+                try:
+                    if self._snap is snap:
+                        self._reload_locked()
+                finally:
+                    self._reload_lock.release()
+            snap = self._snap
+            assert snap is not None
+        return snap
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get_active(self, prompt_id: str, environment: str) -> PromptVersion | None:
+        """The version active in ``environment``, or None when nothing is deployed there."""
+        return self._current().active(prompt_id, environment)
+
+    def get_version(self, prompt_id: str, version: str) -> PromptVersion | None:
+        """One version, or None when it does not exist."""
+        validate_prompt_id(prompt_id)
+        validate_version(version)
+        snap = self._current()
+        res = snap.view.version_result(prompt_id, version)
+        if res.record is None and res.problems:
+            raise RegistryError(str(res.problems[0]))
+        v = res.record
+        if not isinstance(v, PromptVersion):
+            return None
+        return self._mark_active(snap, v)
+
+    def versions(self, prompt_id: str) -> list[PromptVersion]:
+        """Every version of ``prompt_id`` in SemVer order."""
+        validate_prompt_id(prompt_id)
+        snap = self._current()
+        out = []
+        for ver in self._version_names(snap, prompt_id):
+            v = snap.view.version(prompt_id, ver)
+            if v is not None:
+                out.append(self._mark_active(snap, v))
+        return out
+
+    def _version_names(self, snap: Snapshot, prompt_id: str) -> list[str]:
+        return snap.view.version_index().get(prompt_id, [])
+
+    def _mark_active(self, snap: Snapshot, v: PromptVersion) -> PromptVersion:
+        from dataclasses import replace
+
+        for env in snap.settings.names:
+            ptr = snap.view.pointer(env, v.prompt_id)
+            if ptr is not None and ptr.version == v.version:
+                return replace(v, is_active=True)
+        return v
+
+    @property
+    def settings(self) -> Settings:
+        """The registry settings of the current snapshot."""
+        return self._current().settings
+
+    def view(self) -> RegistryView:
+        """A fresh view of the working tree (every call re-reads the files)."""
+        return RegistryView(DirSource(self.root))
+
+    # -- history ---------------------------------------------------------------------------------
+    def history(self, prompt_id: str, environment: str | None = None) -> list[PromptDeployment]:
+        """Deployment events of ``prompt_id`` (in ``environment``, or all), oldest first."""
+        from registry import history
+
+        validate_prompt_id(prompt_id)
+        envs = self._current().settings.names
+        if environment is not None:
+            validate_environment(environment)
+        return history.history(self.root, prompt_id, environment, envs)
+
+    def active_at(
+        self, prompt_id: str, environment: str, when: datetime | str
+    ) -> PromptVersion | None:
+        """The version that was active in ``environment`` at ``when``, as it was then."""
+        from registry import history
+
+        validate_prompt_id(prompt_id)
+        validate_environment(environment)
+        if isinstance(when, str):
+            when = history.parse_rfc3339(when)
+        events = history.history(self.root, prompt_id, environment, (environment,))
+        ev = history.active_at(events, when)
+        if ev is None or ev.version is None or ev.commit is None:
+            return None
+        src_view = RegistryView(_git_source(self.root, ev.commit))
+        try:
+            v = src_view.version(prompt_id, ev.version)
+        finally:
+            src_view.source.close()  # type: ignore[attr-defined]
+        return v
+
+    # -- writes (see registry.writer) ------------------------------------------------------------
+    def register(self, version: PromptVersion, *, commit: bool = False) -> PromptVersion:
+        """Write a new version file; raises AlreadyExistsError when it exists."""
+        from registry import writer
+
+        return writer.register(self.root, version, commit=commit)
+
+    def deploy(
+        self,
+        prompt_id: str,
+        version: str,
+        environment: str,
+        deployed_by: str | None = None,
+        *,
+        reason: str | None = None,
+        commit: bool = False,
+    ) -> PromptDeployment:
+        """Point ``environment`` at ``version`` after checking its policy."""
+        from registry import writer
+
+        return writer.deploy(
+            self.root, prompt_id, version, environment, deployed_by, reason=reason, commit=commit
+        )
+
+    def rollback(
+        self,
+        prompt_id: str,
+        environment: str,
+        rolled_back_by: str | None = None,
+        *,
+        to: str | None = None,
+        reason: str | None = None,
+        commit: bool = False,
+    ) -> PromptDeployment:
+        """Re-point ``environment`` at its previous version (or ``to``)."""
+        from registry import writer
+
+        return writer.rollback(
+            self.root, prompt_id, environment, rolled_back_by, to=to, reason=reason, commit=commit
+        )
+
+    def evaluate(
+        self,
+        prompt_id: str,
+        version: str,
+        suite: str | None = None,
+        *,
+        record: bool = True,
+        evaluated_by: str | None = None,
+        commit: bool = False,
+        progress: Any = None,
+    ) -> EvalResult:
+        """Run the evaluation suite; on pass (and ``record``) mark the version tested."""
+        from registry import writer
+
+        return writer.evaluate(
+            self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
+            commit=commit, progress=progress,
+        )  # fmt: skip
+
+
+def _git_source(root: Path, commit: str) -> Any:
+    from registry.store import GitSource
+
+    return GitSource(root, commit)
+
+
+def sorted_versions(names: list[str]) -> list[str]:
+    """Version strings in SemVer order."""
+    return sorted(names, key=version_key)

@@ -1,0 +1,164 @@
+"""Immutable registry snapshots for the application's hot path.
+
+A snapshot is one consistent registry state: one git commit where a ``.git`` exists (so a
+checkout in progress can never mix two commits), else the files of a plain directory. Entries
+are loaded on first use and cached; the snapshot itself is never changed by a reload, which
+builds a new snapshot and swaps it in whole.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from registry.errors import (
+    EnvironmentNotConfiguredError,
+    NotFoundError,
+    PolicyError,
+    RegistryError,
+    ValidationError,
+)
+from registry.ids import validate_environment, validate_prompt_id
+from registry.models import PromptVersion, Settings
+from registry.paths import DEPLOYMENTS, SETTINGS
+from registry.reader import RegistryView
+from registry.store import DirSource, GitSource
+
+if TYPE_CHECKING:
+    from registry.gitio import CatFile
+
+_MISSING = object()
+
+
+class Snapshot:
+    """One registry state; ``active()`` answers from a per-snapshot cache."""
+
+    def __init__(self, view: RegistryView, ident: str, token: object) -> None:
+        self.view = view
+        self.ident = ident
+        self.token = token
+        self._active: dict[tuple[str, str], PromptVersion | None] = {}
+        self._lock = threading.Lock()
+        res = view.settings_result()
+        if res.problems:
+            raise ValidationError(
+                "; ".join(str(p) for p in res.problems), list(res.problems)
+            )
+        assert isinstance(res.record, Settings)
+        self.settings: Settings = res.record
+
+    @property
+    def warm_keys(self) -> list[tuple[str, str]]:
+        """Keys that have been asked for, to pre-load and verify in a successor."""
+        return list(self._active)
+
+    def active(self, prompt_id: str, environment: str) -> PromptVersion | None:
+        """The version active in ``environment``; cached after the first call."""
+        key = (prompt_id, environment)
+        hit = self._active.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit  # type: ignore[return-value]
+        with self._lock:
+            hit = self._active.get(key, _MISSING)
+            if hit is _MISSING:
+                hit = self._resolve(prompt_id, environment)
+                self._active[key] = hit  # type: ignore[assignment]
+        return hit  # type: ignore[return-value]
+
+    def _resolve(self, prompt_id: str, environment: str) -> PromptVersion | None:
+        validate_prompt_id(prompt_id)
+        validate_environment(environment)
+        policy = self.settings.get(environment)
+        if policy is None:
+            raise EnvironmentNotConfiguredError(
+                f"environment {environment!r} is not configured;"
+                f" configured: {', '.join(self.settings.names)}"
+            )
+        res = self.view.pointer_result(environment, prompt_id)
+        if res.problems:
+            raise ValidationError(str(res.problems[0]), list(res.problems))
+        ptr = res.record
+        if ptr is None:
+            return None
+        ver = ptr.version  # type: ignore[attr-defined]
+        vres = self.view.version_result(prompt_id, ver)
+        if vres.problems:
+            raise ValidationError(str(vres.problems[0]), list(vres.problems))
+        v = vres.record
+        if not isinstance(v, PromptVersion):
+            raise NotFoundError(
+                f"{DEPLOYMENTS}/{environment}/{prompt_id}.yaml points at {prompt_id} {ver},"
+                f" which does not exist ({self.ident})"
+            )
+        if policy.require_tested and not v.is_tested:
+            raise PolicyError(
+                f"{prompt_id} {ver} is active in {environment} but has not passed evaluation"
+                f" tests, which {environment} requires ({self.ident})"
+            )
+        if policy.min_score is not None and (v.evaluation_score or 0.0) < policy.min_score:
+            raise PolicyError(
+                f"{prompt_id} {ver} scored {v.evaluation_score}, below the minimum"
+                f" {policy.min_score} of {environment} ({self.ident})"
+            )
+        return replace(v, is_active=True)
+
+    def close(self) -> None:
+        """Release the source."""
+        close = getattr(self.view.source, "close", None)
+        if close is not None:
+            close()
+
+
+def dir_token(root: Path, snap: Snapshot | None) -> tuple[object, ...]:
+    """A cheap token that changes when pointers, settings or loaded versions change on disk."""
+    items: list[object] = []
+    paths = [root / SETTINGS]
+    try:
+        with os.scandir(root / DEPLOYMENTS) as it:
+            paths += [Path(e.path) for e in it]
+    except OSError:
+        pass
+    if snap is not None:
+        for pid, env in snap.warm_keys:
+            paths.append(root / DEPLOYMENTS / env / f"{pid}.yaml")
+            v = snap._active.get((pid, env))
+            if v is not None:
+                paths.append(root / "prompts" / pid / f"{v.version}.yaml")
+    for p in paths:
+        try:
+            st = os.stat(p, follow_symlinks=False)
+            items.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            items.append((str(p), None))
+    return tuple(items)
+
+
+def build_snapshot(
+    root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None
+) -> Snapshot:
+    """A new snapshot of ``root``; raises RegistryError when it does not load or when any
+    entry the previous snapshot served fails to resolve in it."""
+    if git:
+        from registry.gitio import head_state, resolve_head
+
+        token: object = head_state(root)
+        commit = resolve_head(root)
+        if commit is None:
+            raise NotFoundError(f"{root}: the git repository has no commit yet")
+        view = RegistryView(GitSource(root, commit, cat=cat))
+        ident = commit
+    else:
+        token = dir_token(root, prev)
+        view = RegistryView(DirSource(root))
+        ident = "files"
+    snap = Snapshot(view, ident, token)
+    if prev is not None:
+        for pid, env in prev.warm_keys:
+            try:
+                snap.active(pid, env)
+            except RegistryError as exc:
+                raise type(exc)(f"update rejected: {exc}") from None
+    return snap

@@ -1,0 +1,336 @@
+"""The write path: register, deploy, rollback and evaluate, each under the registry lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from registry.checks import policy_problems
+from registry.errors import (
+    AlreadyExistsError,
+    EnvironmentNotConfiguredError,
+    EvaluationError,
+    NotFoundError,
+    PolicyError,
+    RegistryError,
+    ValidationError,
+)
+from registry.fsio import Transaction, commit_paths, resolve_actor, write_lock
+from registry.ids import validate_environment, validate_prompt_id, validate_version
+from registry.models import PromptDeployment, PromptVersion
+from registry.paths import pointer_path, suite_path, version_path
+from registry.reader import RegistryView
+from registry.store import DirSource
+from registry.yamlio import dump_yaml
+
+if TYPE_CHECKING:
+    from registry.evaluate import EvalResult
+
+SCHEMA_BASE = "https://promptreg.dev/schemas/"
+
+
+def now_rfc3339() -> str:
+    """The current UTC time as ``2026-11-21T09:30:00Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _schema_url(kind: str) -> str:
+    try:
+        from registry.schemas import SCHEMA_URLS
+
+        return SCHEMA_URLS[kind]
+    except (ImportError, KeyError):
+        return f"{SCHEMA_BASE}{kind}.schema.json"
+
+
+def version_document(v: PromptVersion) -> dict[str, Any]:
+    """The file mapping of a new (untested) version, in the documented key order."""
+    doc: dict[str, Any] = {
+        "prompt_id": v.prompt_id,
+        "version": v.version,
+        "description": v.description,
+        "author": v.author,
+        "created_at": v.created_at,
+    }
+    if v.messages is not None:
+        doc["messages"] = [{"role": m.role, "content": m.content} for m in v.messages]
+    else:
+        doc["content"] = v.content
+    if v.variables is not None:
+        doc["variables"] = list(v.variables)
+    if v.model is not None:
+        doc["model"] = dict(v.model)
+    doc["tested"] = False
+    doc["evaluation_score"] = None
+    return doc
+
+
+def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
+    if not commit:
+        return None
+    try:
+        return commit_paths(root, tx.paths, message, author)
+    except BaseException:
+        tx.rollback()
+        raise
+
+
+def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
+    """Write a new version file; it is always untested. Raises AlreadyExistsError."""
+    from registry.yamlio import load_yaml_bytes
+    from registry.records import build_version
+
+    rel = version_path(v.prompt_id, v.version)
+    v = replace(v, tested=False, evaluation_score=None, evaluation=None, is_active=False)
+    if not v.created_at:
+        v = replace(v, created_at=now_rfc3339())
+    if not v.author:
+        v = replace(v, author=resolve_actor(root, None, "--author"))
+    text = dump_yaml(version_document(v), _schema_url("prompt-version"))
+    # Verify the file as every reader will see it before it reaches the disk.
+    built, problems = build_version(rel, load_yaml_bytes(text.encode(), rel), (v.prompt_id, v.version))
+    if problems or built is None:
+        raise ValidationError(
+            "refusing to write an invalid version: " + "; ".join(str(p) for p in problems), problems
+        )
+    with write_lock(root):
+        if (root / rel).exists() or (root / rel).is_symlink():
+            raise AlreadyExistsError(
+                f"{v.prompt_id} {v.version} already exists ({rel}); versions are immutable:"
+                " choose a new version (promptreg new --bump patch)"
+            )
+        tx = Transaction(root)
+        try:
+            tx.write(rel, text.encode("utf-8"))
+            _finish(root, tx, commit, f"Add {v.prompt_id} {v.version}: {v.description}", v.author)
+        except BaseException:
+            tx.rollback()
+            raise
+    return built
+
+
+def _view(root: Path) -> RegistryView:
+    return RegistryView(DirSource(root))
+
+
+def _require_version(view: RegistryView, prompt_id: str, version: str) -> PromptVersion:
+    res = view.version_result(prompt_id, version)
+    if res.record is None:
+        if res.problems:
+            raise ValidationError(
+                f"{prompt_id} {version} is not valid: " + "; ".join(str(p) for p in res.problems),
+                res.problems,
+            )
+        raise NotFoundError(
+            f"{prompt_id} {version} not found ({version_path(prompt_id, version)} does not exist)"
+        )
+    assert isinstance(res.record, PromptVersion)
+    return res.record
+
+
+def _check_env(view: RegistryView, environment: str) -> None:
+    settings_res = view.settings_result()
+    if settings_res.problems:
+        raise ValidationError(
+            "promptreg.yaml is not valid: " + "; ".join(str(p) for p in settings_res.problems),
+            settings_res.problems,
+        )
+    settings = view.settings()
+    if settings.get(environment) is None:
+        raise EnvironmentNotConfiguredError(
+            f"environment {environment!r} is not configured; configured environments:"
+            f" {', '.join(settings.names)} (edit promptreg.yaml to add one)"
+        )
+
+
+def _current_pointer(view: RegistryView, environment: str, prompt_id: str) -> PromptDeployment | None:
+    res = view.pointer_result(environment, prompt_id)
+    if res.problems:
+        raise ValidationError(
+            f"{pointer_path(environment, prompt_id)} is not valid: "
+            + "; ".join(str(p) for p in res.problems),
+            res.problems,
+        )
+    rec = res.record
+    return rec if isinstance(rec, PromptDeployment) else None
+
+
+def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: bool) -> None:
+    path = pointer_path(environment, v.prompt_id)
+    problems = policy_problems(view, view.settings(), v, environment, path, None)
+    if not promotion:
+        problems = [p for p in problems if p.code != "not-promoted"]
+    if problems:
+        raise PolicyError("; ".join(p.message for p in problems))
+
+
+def _write_pointer(
+    root: Path, d: PromptDeployment, commit: bool, message: str
+) -> PromptDeployment:
+    doc: dict[str, Any] = {
+        "prompt_id": d.prompt_id,
+        "environment": d.environment,
+        "version": d.version,
+        "previous_version": d.previous_version,
+        "action": d.action,
+        "deployed_by": d.deployed_by,
+        "deployed_at": d.deployed_at,
+    }
+    if d.reason:
+        doc["reason"] = d.reason
+    text = dump_yaml(doc, _schema_url("deployment"))
+    tx = Transaction(root)
+    try:
+        tx.write(pointer_path(d.environment, d.prompt_id), text.encode("utf-8"))
+        sha = _finish(root, tx, commit, message, d.deployed_by)
+    except BaseException:
+        tx.rollback()
+        raise
+    return replace(d, commit=sha)
+
+
+def _message(verb: str, d: PromptDeployment) -> str:
+    head = f"{verb} {d.prompt_id} {d.version} to {d.environment}"
+    if d.previous_version:
+        head += f" (was {d.previous_version})"
+    return head + (f"\n\nReason: {d.reason}" if d.reason else "")
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip()
+    if len(reason) > 500 or "\0" in reason:
+        raise ValidationError("--reason must be at most 500 characters")
+    return reason or None
+
+
+def deploy(
+    root: Path, prompt_id: str, version: str, environment: str, deployed_by: str | None,
+    *, reason: str | None = None, commit: bool = False,
+) -> PromptDeployment:  # fmt: skip
+    """Point ``environment`` at ``version``; a no-op when it is already active there."""
+    validate_prompt_id(prompt_id)
+    validate_version(version)
+    validate_environment(environment)
+    reason = _reason(reason)
+    actor = resolve_actor(root, deployed_by)
+    with write_lock(root):
+        view = _view(root)
+        _check_env(view, environment)
+        v = _require_version(view, prompt_id, version)
+        current = _current_pointer(view, environment, prompt_id)
+        if current is not None and current.version == version:
+            return current
+        _enforce(view, v, environment, promotion=True)
+        d = PromptDeployment(
+            prompt_id, version, environment, now_rfc3339(), actor,
+            current.version if current else None, "deploy", reason,
+        )  # fmt: skip
+        return _write_pointer(root, d, commit, _message("Deploy", d))
+
+
+def rollback(
+    root: Path, prompt_id: str, environment: str, rolled_back_by: str | None,
+    *, to: str | None = None, reason: str | None = None, commit: bool = False,
+) -> PromptDeployment:  # fmt: skip
+    """Re-point ``environment`` at its previous version (or ``to``), as ``action: rollback``."""
+    validate_prompt_id(prompt_id)
+    validate_environment(environment)
+    if to is not None:
+        validate_version(to)
+    reason = _reason(reason)
+    actor = resolve_actor(root, rolled_back_by)
+    with write_lock(root):
+        view = _view(root)
+        _check_env(view, environment)
+        current = _current_pointer(view, environment, prompt_id)
+        if current is None:
+            raise NotFoundError(
+                f"No previous version to roll back to: nothing is deployed for {prompt_id}"
+                f" in {environment}"
+            )
+        target = to
+        if target is None:
+            if current.action == "rollback":
+                raise PolicyError(
+                    f"the last change of {prompt_id} in {environment} was already a rollback"
+                    f" (to {current.version}, from {current.previous_version}); rolling back"
+                    " again would re-deploy the version just rolled back: pass --to VERSION"
+                )
+            target = current.previous_version
+        if target is None:
+            raise PolicyError(
+                f"No previous version to roll back to: {prompt_id} {current.version} was the"
+                f" first deployment in {environment}; pass --to VERSION"
+            )
+        if target == current.version:
+            return current
+        v = _require_version(view, prompt_id, target)
+        _enforce(view, v, environment, promotion=False)
+        d = PromptDeployment(
+            prompt_id, target, environment, now_rfc3339(), actor, current.version,
+            "rollback", reason,
+        )  # fmt: skip
+        return _write_pointer(root, d, commit, _message("Roll back", d))
+
+
+def evaluate(
+    root: Path, prompt_id: str, version: str, suite: str | None = None, *,
+    record: bool = True, evaluated_by: str | None = None, commit: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalResult:  # fmt: skip
+    """Run the suite against the version; on pass (and ``record``) write the evaluation."""
+    from registry.evaluate import load_suite, run_suite
+    from registry.models import fingerprint
+    from registry.yamledit import set_evaluation_fields
+
+    validate_prompt_id(prompt_id)
+    validate_version(version)
+    actor = resolve_actor(root, evaluated_by) if record else ""
+    view = _view(root)
+    v = _require_version(view, prompt_id, version)
+    rel_suite = suite if suite is not None else suite_path(prompt_id)
+    suite_file = (root / rel_suite) if not Path(rel_suite).is_absolute() else Path(rel_suite)
+    if not suite_file.is_file():
+        raise NotFoundError(
+            f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
+        )
+    loaded_suite = load_suite(suite_file, rel_suite)
+    if loaded_suite.prompt_id != prompt_id:
+        raise EvaluationError(
+            f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
+        )
+    result = run_suite(v, loaded_suite, root, progress)
+    if not (result.passed and record):
+        return result
+    rel = version_path(prompt_id, version)
+    with write_lock(root):
+        path = root / rel
+        text = path.read_bytes().decode("utf-8")
+        current = _require_version(_view(root), prompt_id, version)
+        if current.fingerprint != v.fingerprint:
+            raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
+        evaluation = {
+            "suite": rel_suite,
+            "threshold": result.threshold,
+            "fingerprint": fingerprint(v.content, v.messages, v.model),
+            "evaluated_at": now_rfc3339(),
+            "evaluated_by": actor,
+        }
+        new_text = set_evaluation_fields(text, True, result.score, evaluation, rel)
+        tx = Transaction(root)
+        try:
+            tx.write(rel, new_text.encode("utf-8"))
+            _finish(
+                root, tx, commit,
+                f"Evaluate {prompt_id} {version}: score {result.score:.3f} >= {result.threshold}",
+                actor,
+            )  # fmt: skip
+        except BaseException:
+            tx.rollback()
+            raise
+    return result

@@ -1,0 +1,641 @@
+"""The one hardened YAML loader of promptreg, and the deterministic writer for the files it creates.
+
+Every file promptreg reads arrives through pull requests, so the loader trusts nothing: it walks
+the parser's event stream itself (never the composer, whose C version recurses and can crash the
+process on deep nesting) and refuses every YAML feature a registry file has no use for.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn, cast
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from yaml.nodes import ScalarNode
+
+from registry.errors import LoadError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "Loaded",
+    "YamlError",
+    "dump_yaml",
+    "load_yaml_bytes",
+    "load_yaml_file",
+]
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 32  # nesting of mappings/sequences; the top-level mapping is depth 1
+
+# Python refuses to parse longer decimal strings; the same bound keeps YAML 1.1 base-60 integers
+# ("1:2:3...") from costing seconds of big-int arithmetic.
+_MAX_NUMBER_CHARS = 4300
+
+# The C parser is several times faster; only its events are used, never its composer.
+_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlError(LoadError):
+    """Raised when a YAML file is refused: unreadable, too large, malformed or a banned feature.
+
+    ``code`` is a stable short code such as ``yaml-duplicate-key``; the message names the file and
+    line, what is wrong and what to do.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        *,
+        code: str = "yaml-syntax",
+    ) -> None:
+        super().__init__(message, path, line)
+        self.code = code
+
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded file: its top-level mapping and the 1-based line of every node by its path."""
+
+    data: dict[str, Any]
+    lines: dict[PathKey, int]
+
+    def line_of(self, path: Sequence[str | int]) -> int:
+        """Line of the longest known prefix of ``path``; the top mapping's line if none is known."""
+        lines = self.lines
+        key = tuple(path)
+        while key:
+            line = lines.get(key)
+            if line is not None:
+                return line
+            key = key[:-1]
+        return lines.get((), 1)
+
+
+# --- implicit scalar resolution -------------------------------------------------------------
+
+_NULL = "null"
+_BOOL = "bool"
+_INT = "int"
+_FLOAT = "float"
+_MERGE = "merge"
+
+_KIND_OF_TAG = {
+    "tag:yaml.org,2002:null": _NULL,
+    "tag:yaml.org,2002:bool": _BOOL,
+    "tag:yaml.org,2002:int": _INT,
+    "tag:yaml.org,2002:float": _FLOAT,
+    "tag:yaml.org,2002:merge": _MERGE,
+}
+
+
+def _resolver_table() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """First character -> (kind, pattern) in PyYAML's order, minus the kinds that stay strings.
+
+    Timestamps stay strings so JSON Schema sees what the author wrote; ``=`` (YAML 1.1 "value")
+    has no safe constructor and is just text here.
+    """
+    table: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        if first is None:  # PyYAML's safe resolver registers none; a wildcard would be ignored
+            continue
+        kept = tuple((_KIND_OF_TAG[tag], rx) for tag, rx in entries if tag in _KIND_OF_TAG)
+        if kept:
+            table[first] = kept
+    return table
+
+
+_RESOLVERS = _resolver_table()
+_BOOL_VALUES: dict[str, bool] = dict(yaml.constructor.SafeConstructor.bool_values)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_KIND_WORDS = {
+    _NULL: "null",
+    _BOOL: "a boolean",
+    _INT: "an integer",
+    _FLOAT: "a number",
+}
+
+
+def _number(kind: str, text: str) -> int | float:
+    """Build an int or float as yaml.safe_load would; raises ValueError when unreasonable."""
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise ValueError(f"the number is {len(text)} characters long")
+    node = ScalarNode("", text)
+    if kind is _INT:
+        result: int | float = _CONSTRUCTOR.construct_yaml_int(node)
+    else:
+        result = _CONSTRUCTOR.construct_yaml_float(node)
+    return result
+
+
+_TOP_WORDS: dict[type, str] = {
+    type(None): "null value",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+}
+
+
+def _shorten(text: str) -> str:
+    return repr(text) if len(text) <= 24 else repr(text[:24]) + "..."
+
+
+# Registry files repeat the same short plain scalars (keys, true/false, null, small numbers)
+# thousands of times; remembering how they resolve skips the regular expressions. Bounded so
+# untrusted input cannot grow it without limit; only immutable values are stored.
+_PLAIN_CACHE: dict[str, tuple[str | None, Any]] = {}
+_CACHE_MAX_ENTRIES = 4096
+_CACHE_MAX_CHARS = 64
+
+
+def _resolve_plain(value: str, event: Any, path: str) -> tuple[str | None, Any]:
+    """(kind, Python value) of a plain scalar, as yaml.safe_load builds it; kind None for text."""
+    kind: str | None = None
+    resolved: Any = value
+    candidates = _RESOLVERS.get(value[:1])
+    if candidates is not None:
+        for candidate, rx in candidates:
+            if rx.match(value):
+                kind = candidate
+                break
+    if kind is _NULL:
+        resolved = None
+    elif kind is _BOOL:
+        resolved = _BOOL_VALUES[value.lower()]
+    elif kind is _INT or kind is _FLOAT:
+        try:
+            resolved = _number(kind, value)
+        except (ValueError, OverflowError) as exc:
+            raise YamlError(
+                f"the number {_shorten(value)} cannot be represented ({exc});"
+                " quote it if it is meant as text",
+                path,
+                event.start_mark.line + 1,
+                code="yaml-number",
+            ) from None
+    # A merge key is only meaningful as a key, where it is refused; elsewhere it is text.
+    entry = (kind, resolved)
+    if len(value) <= _CACHE_MAX_CHARS and len(_PLAIN_CACHE) < _CACHE_MAX_ENTRIES:
+        _PLAIN_CACHE[value] = entry
+    return entry
+
+
+def _tag_text(tag: str) -> str:
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:") :]
+    return tag
+
+
+# --- the event walk -------------------------------------------------------------------------
+
+
+def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
+    """Build the top-level mapping from parser events in one pass, refusing forbidden features."""
+    # Aliases for the hot loop.
+    scalar_event = ScalarEvent
+    mapping_start = MappingStartEvent
+    sequence_start = SequenceStartEvent
+    cache_get = _PLAIN_CACHE.get
+    max_depth = MAX_DEPTH
+
+    lines: dict[PathKey, int] = {}
+    # Enclosing collections: (container, its path, whether it is a mapping).
+    stack: list[tuple[Any, PathKey, bool]] = []
+    container: Any = None
+    cpath: PathKey = ()
+    is_map = False
+    key: str | None = None  # the key waiting for its value; None when a key comes next
+    data: dict[str, Any] | None = None
+    documents = 0
+    document_line = 1
+
+    while True:
+        event = get_event()
+        cls = event.__class__
+
+        if cls is scalar_event:
+            if event.anchor is not None or event.tag is not None:
+                _refuse_node_property(event, path)
+            value: Any = event.value
+            kind: str | None = None
+            if event.implicit[0]:  # plain scalar: resolve it as yaml.safe_load would
+                cached = cache_get(value)
+                if cached is None:
+                    cached = _resolve_plain(value, event, path)
+                kind, resolved = cached
+            else:
+                resolved = value
+            if key is not None:  # the value of a mapping entry
+                container[key] = resolved
+                key = None
+            elif is_map:  # a mapping key
+                if kind is not None:
+                    _refuse_key(value, kind, path, event.start_mark.line + 1)
+                kpath = (*cpath, value)
+                if value in container:
+                    raise YamlError(
+                        f"duplicate key {value!r} (first on line {lines[kpath]});"
+                        " keep only one of them",
+                        path,
+                        event.start_mark.line + 1,
+                        code="yaml-duplicate-key",
+                    )
+                lines[kpath] = event.start_mark.line + 1
+                key = value
+            elif container is not None:  # a sequence item
+                lines[(*cpath, len(container))] = event.start_mark.line + 1
+                container.append(resolved)
+            elif value == "" and kind is _NULL:
+                raise YamlError(
+                    "the document is empty; write the file's fields as a mapping (key: value)",
+                    path,
+                    document_line,
+                    code="yaml-empty",
+                )
+            else:
+                _refuse_top(
+                    _TOP_WORDS.get(type(resolved), "scalar"), path, event.start_mark.line + 1
+                )
+
+        elif cls is mapping_start or cls is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                _refuse_node_property(event, path)
+            line = event.start_mark.line + 1
+            if len(stack) >= max_depth:
+                raise YamlError(
+                    f"nesting is deeper than {max_depth} levels; flatten the structure",
+                    path,
+                    line,
+                    code="yaml-too-deep",
+                )
+            new: Any = {} if cls is mapping_start else []
+            if is_map:
+                if key is None:
+                    raise YamlError(
+                        "a mapping or sequence is used as a key; keys must be plain text",
+                        path,
+                        line,
+                        code="yaml-key-type",
+                    )
+                container[key] = new
+                npath: PathKey = (*cpath, key)
+                key = None
+            elif container is not None:
+                npath = (*cpath, len(container))
+                lines[npath] = line
+                container.append(new)
+            elif cls is mapping_start:
+                npath = ()
+                lines[npath] = line
+                data = new
+            else:
+                _refuse_top("list", path, line)
+            stack.append((container, cpath, is_map))
+            container = new
+            cpath = npath
+            is_map = cls is mapping_start
+
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            container, cpath, is_map = stack.pop()
+
+        elif cls is AliasEvent:
+            raise YamlError(
+                f"alias *{event.anchor} is not allowed; write the value out in full",
+                path,
+                event.start_mark.line + 1,
+                code="yaml-alias",
+            )
+
+        elif cls is DocumentStartEvent:
+            documents += 1
+            document_line = event.start_mark.line + 1
+            if documents > 1:
+                raise YamlError(
+                    "more than one YAML document ('---'); keep one document per file",
+                    path,
+                    event.start_mark.line + 1,
+                    code="yaml-multi-doc",
+                )
+
+        elif cls is StreamEndEvent:
+            if data is None:
+                raise YamlError(
+                    "the file is empty; write the file's fields as a mapping (key: value)",
+                    path,
+                    1,
+                    code="yaml-empty",
+                )
+            return Loaded(data, lines)
+
+        elif cls is not DocumentEndEvent and cls is not StreamStartEvent:
+            raise YamlError(f"unexpected YAML event {cls.__name__}", path, code="yaml-syntax")
+
+
+def _refuse_node_property(event: Any, path: str) -> NoReturn:
+    line = event.start_mark.line + 1
+    if event.anchor is not None:
+        raise YamlError(
+            f"anchor &{event.anchor} is not allowed (anchors and aliases are refused);"
+            " write the value out in full",
+            path,
+            line,
+            code="yaml-alias",
+        )
+    raise YamlError(
+        f"explicit tag {_tag_text(event.tag)} is not allowed; remove it"
+        " (quote the value if it is meant as text)",
+        path,
+        line,
+        code="yaml-tag",
+    )
+
+
+def _refuse_key(value: str, kind: str, path: str, line: int) -> NoReturn:
+    if kind is _MERGE:
+        raise YamlError(
+            "merge key '<<' is not allowed; write the keys out in full",
+            path,
+            line,
+            code="yaml-merge-key",
+        )
+    if value == "":
+        raise YamlError(
+            "empty key; give the key a name",
+            path,
+            line,
+            code="yaml-key-type",
+        )
+    raise YamlError(
+        f"key {value} would be read as {_KIND_WORDS[kind]}, not text;"
+        f' quote it ("{value}": ...) if it is meant as a key',
+        path,
+        line,
+        code="yaml-key-type",
+    )
+
+
+def _refuse_top(what: str, path: str, line: int) -> NoReturn:
+    raise YamlError(
+        f"the top level is a {what}, not a mapping; write the file's fields as key: value pairs",
+        path,
+        line,
+        code="yaml-not-mapping",
+    )
+
+
+# --- public loading API ---------------------------------------------------------------------
+
+
+def _too_large(size: int, path: str) -> YamlError:
+    return YamlError(
+        f"file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes"
+        f" ({MAX_FILE_BYTES // 1024} KiB); make it smaller",
+        path,
+        code="yaml-too-large",
+    )
+
+
+def load_yaml_bytes(data: bytes, path: str) -> Loaded:
+    """Load one untrusted YAML mapping from ``data``; ``path`` is used only in messages."""
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(len(data), path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            path,
+            data.count(b"\n", 0, exc.start) + 1,
+            code="yaml-encoding",
+        ) from None
+    # libyaml reads the validated bytes directly; the pure-Python reader wants text.
+    source: bytes | str = text if issubclass(_LOADER, yaml.reader.Reader) else data
+    try:
+        loader = _LOADER(source)
+        try:
+            return _walk(loader.get_event, path)
+        finally:
+            loader.dispose()
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:
+            # libyaml's own limit (1000) can trip before the first event of a deeply nested
+            # flow collection reaches the walk.
+            raise YamlError(
+                f"nesting is deeper than {MAX_DEPTH} levels; flatten the structure",
+                path,
+                line,
+                code="yaml-too-deep",
+            ) from None
+        if exc.context and exc.problem:
+            problem = f"{problem} ({exc.context})"
+        raise YamlError(
+            f"YAML syntax error: {problem}; fix the YAML at this line",
+            path,
+            line,
+            code="yaml-syntax",
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml reports a byte offset into the bytes, the Python reader a character offset.
+        newline: Any = b"\n" if isinstance(source, bytes) else "\n"
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        raise YamlError(
+            f"character {shown} is not allowed in YAML ({exc.reason}); remove it",
+            path,
+            source.count(newline, 0, exc.position) + 1,
+            code="yaml-encoding",
+        ) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+        raise YamlError(
+            f"cannot parse the YAML ({type(exc).__name__}: {exc}); fix the file",
+            path,
+            code="yaml-syntax",
+        ) from None
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _not_regular(mode: int, path: str) -> YamlError:
+    return YamlError(
+        f"is {_file_kind(mode)}, not a regular file; promptreg reads only regular files",
+        path,
+        code="yaml-not-regular",
+    )
+
+
+def load_yaml_file(path: str | os.PathLike[str], display_path: str | None = None) -> Loaded:
+    """Load one untrusted YAML mapping from a regular file, checking its size before reading."""
+    shown = display_path if display_path is not None else os.fspath(path)
+    try:
+        # lstat first so a FIFO or device is never even opened; fstat again after opening
+        # in case the path was swapped in between.
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode, shown)
+        if st.st_size > MAX_FILE_BYTES:
+            raise _too_large(st.st_size, shown)
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _not_regular(stat.S_IFLNK, shown) from None
+            raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise _not_regular(st.st_mode, shown)
+            if st.st_size > MAX_FILE_BYTES:
+                raise _too_large(st.st_size, shown)
+            chunks = []
+            remaining = MAX_FILE_BYTES + 1  # a file that grew after fstat is still caught
+            while remaining > 0:
+                chunk = os.read(fd, remaining)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise YamlError(
+            f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable",
+            shown,
+            code="yaml-io",
+        ) from None
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return load_yaml_bytes(data, shown)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_DIGITS = frozenset("0123456789")
+# Characters YAML 1.1 treats as line breaks: inside a block scalar they would come back as "\n".
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029\r]")
+
+
+def _reads_as_other_type(value: str) -> bool:
+    """Whether plain ``value`` is something other than text to YAML (timestamps included)."""
+    candidates = yaml.resolver.Resolver.yaml_implicit_resolvers.get(value[:1], ())
+    return any(rx.match(value) for _tag, rx in candidates)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if _ODD_BREAKS.search(value):
+        style = '"'
+    elif "\n" in value:
+        # The emitter falls back to double quotes when the text cannot be a block
+        # (trailing spaces, tabs, control characters).
+        style = "|"
+    elif value[:1] in _DIGITS or _reads_as_other_type(value):
+        # Text that YAML would read as another type ("yes", "null", "1.10", a timestamp) and
+        # anything starting with a digit (versions) is quoted, so a hand edit copying the line
+        # keeps it a string.
+        style = '"'
+    return dumper.represent_scalar(_STR_TAG, value, style=style)
+
+
+def _never_alias(dumper: yaml.SafeDumper, data: Any) -> bool:
+    return True
+
+
+def _dumper_class(base: type[yaml.SafeDumper]) -> type[yaml.SafeDumper]:
+    """A subclass of ``base`` (SafeDumper or its C twin) in promptreg's style, never aliasing."""
+    namespace = {"ignore_aliases": _never_alias}
+    dumper = cast("type[yaml.SafeDumper]", type("PromptregDumper", (base,), namespace))
+    dumper.add_representer(str, _represent_str)
+    return dumper
+
+
+_DUMPER = _dumper_class(getattr(yaml, "CSafeDumper", yaml.SafeDumper))
+
+
+def _plain(value: Any, where: str) -> Any:
+    """Copy ``value`` into plain dicts, lists and scalars; refuse what YAML cannot round-trip."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where}: key {k!r} is not a string")
+            out[str(k)] = _plain(v, f"{where}.{k}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"{where}: cannot write a {type(value).__name__} to YAML")
+
+
+def dump_yaml(data: Mapping[str, Any], schema_url: str | None = None) -> str:
+    """Render ``data`` as the YAML promptreg writes: key order kept, deterministic, no aliases."""
+    body = yaml.dump(
+        _plain(data, "data"),
+        Dumper=_DUMPER,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1 << 30,  # never fold long lines
+        indent=2,
+    )
+    if schema_url is None:
+        return body
+    if any(ch in schema_url for ch in "\r\n\x85\u2028\u2029"):
+        raise ValueError(f"schema URL contains a line break: {schema_url!r}")
+    return f"# yaml-language-server: $schema={schema_url}\n{body}"
