@@ -207,7 +207,8 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
     """Unified diff of content and changed fields between two versions."""
     a, b = _load_version(c, prompt_id, v1), _load_version(c, prompt_id, v2)
     da, db = a.to_dict(), b.to_dict()
-    skip = {"content", "messages", "prompt_id", "version", "is_active"}
+    # The evaluation record differs between any two versions; tested and score say enough.
+    skip = {"content", "messages", "prompt_id", "version", "is_active", "evaluation"}
     for key in da:
         if key not in skip and da[key] != db[key]:
             click.echo(f"{key}: {json.dumps(da[key])} -> {json.dumps(db[key])}")

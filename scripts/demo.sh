@@ -2,7 +2,14 @@
 # A walk through the example registry bundled in this repository (read-only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step() {
+  local shown="" a
+  for a in "$@"; do
+    if [[ $a =~ [[:space:]\"\?] ]]; then shown+="'$a' "; else shown+="$a "; fi
+  done
+  printf '\n\033[1m$ %s\033[0m\n' "${shown% }"
+  "$@"
+}
 
 step promptreg status
 step promptreg list
