@@ -69,6 +69,7 @@ class PromptRegistry:
         self._reload_lock = threading.Lock()
         self._cat: CatFile | None = None
         self._closed = False
+        self._rejected_token: object = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -103,12 +104,12 @@ class PromptRegistry:
             self._cat = CatFile(self.root)
         return self._cat
 
-    def _changed(self, snap: Snapshot) -> bool:
+    def _token(self, snap: Snapshot | None) -> object:
         if self._git:
             from registry.gitio import head_state
 
-            return head_state(self.root) != snap.token
-        return dir_token(self.root, snap) != snap.token
+            return head_state(self.root)
+        return dir_token(self.root, snap)
 
     def reload(self) -> bool:
         """Check for a new state now; True when a new snapshot was swapped in."""
@@ -120,8 +121,11 @@ class PromptRegistry:
     def _reload_locked(self) -> bool:
         prev = self._snap
         self._next_check = time.monotonic() + self.refresh_interval
-        if prev is not None and not self._changed(prev):
-            return False
+        if prev is not None:
+            token = self._token(prev)
+            # Unchanged, or the same broken state that was already refused: nothing to do.
+            if token == prev.token or token == self._rejected_token:
+                return False
         try:
             snap = build_snapshot(self.root, self._git, self._reader(), prev)
         except RegistryError as exc:
@@ -130,9 +134,9 @@ class PromptRegistry:
             if self.last_error != str(exc):
                 log.warning("promptreg: keeping snapshot %s: %s", prev.ident, exc)
             self.last_error = str(exc)
+            self._rejected_token = token
             return False
-        if prev is not None and snap.ident == prev.ident and not self._git:
-            pass
+        self._rejected_token = None
         self._snap = snap
         self.last_error = None
         return prev is None or snap.ident != prev.ident or not self._git

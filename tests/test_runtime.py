@@ -1,0 +1,286 @@
+"""The application's hot path: snapshots from one commit, hot reload, last good snapshot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from registry import PromptRegistry, RegistryError
+from tests.testing import (
+    LENIENT_SETTINGS,
+    commit_all,
+    git,
+    init_repo,
+    pointer_yaml,
+    version_yaml,
+    write,
+)
+
+
+def _registry(repo: Path, version: str = "1.0.0", text: str | None = None) -> None:
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    content = text or f"Prompt {version}: {{query}}\n"
+    write(repo, f"prompts/hello/{version}.yaml", version_yaml("hello", version, content))
+    write(repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", version))
+
+
+def _children() -> int:
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            total += len((task / "children").read_text().split())
+        except OSError:
+            pass
+    return total
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture
+def two_commits(tmp_path: Path) -> tuple[Path, str, str]:
+    """A repo whose branches a and b each hold a different pointer and prompt; the other
+    branch's version file does not exist, so a read mixing the two commits fails."""
+    repo = init_repo(tmp_path / "app")
+    _registry(repo, "1.0.0")
+    commit_all(repo, "a")
+    git(repo, "branch", "a")
+    git(repo, "rm", "-q", "prompts/hello/1.0.0.yaml")
+    _registry(repo, "2.0.0")
+    commit_all(repo, "b")
+    git(repo, "branch", "b")
+    git(repo, "checkout", "-q", "a")
+    return repo, "1.0.0", "2.0.0"
+
+
+def test_get_active_serves_the_pointer_target(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo) as reg:
+        v = reg.get_active("hello", "production")
+        assert v is not None and v.version == "1.0.0" and v.is_active
+        assert v.render(query="hi") == "Prompt 1.0.0: hi\n"
+        assert reg.get_active("hello", "staging") is None
+        assert reg.snapshot_id == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_reads_the_commit_not_uncommitted_edits(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    write(repo, "deployments/production/hello.yaml", "this: [is broken\n")
+    with PromptRegistry(repo) as reg:
+        v = reg.get_active("hello", "production")
+        assert v is not None and v.version == "1.0.0"
+
+
+def test_checkout_flips_are_never_torn(two_commits: tuple[Path, str, str]) -> None:
+    repo, va, vb = two_commits
+    flipper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "end = time.monotonic() + 6\n"
+            "i = 0\n"
+            "while time.monotonic() < end:\n"
+            "    subprocess.run(['git', 'checkout', '-q', 'ab'[i % 2]], cwd=sys.argv[1], check=True)\n"
+            "    i += 1\n",
+            str(repo),
+        ]
+    )
+    seen: set[str] = set()
+    errors: list[str] = []
+    reads = 0
+    try:
+        with PromptRegistry(repo, refresh_interval=0.0) as reg:
+            while flipper.poll() is None:
+                try:
+                    v = reg.get_active("hello", "production")
+                except RegistryError as exc:
+                    errors.append(str(exc))
+                    continue
+                assert v is not None
+                assert v.content == f"Prompt {v.version}: {{query}}\n"
+                seen.add(v.version)
+                reads += 1
+                if reg.last_error:
+                    errors.append(reg.last_error)
+    finally:
+        flipper.wait(timeout=30)
+    assert flipper.returncode == 0
+    assert errors == []
+    assert seen == {va, vb}, f"{reads} reads saw only {seen}"
+
+
+def test_new_deployment_is_served_within_two_seconds(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.2) as reg:
+        first = reg.get_active("hello", "production")
+        assert first is not None and first.version == "1.0.0"
+        _registry(repo, "1.1.0")
+        commit_all(repo, "deploy 1.1.0")
+        start = time.monotonic()
+        while time.monotonic() - start < 5:
+            v = reg.get_active("hello", "production")
+            if v is not None and v.version == "1.1.0":
+                break
+            time.sleep(0.01)
+        waited = time.monotonic() - start
+        assert v is not None and v.version == "1.1.0"
+        assert waited < 2.0
+
+
+def test_broken_update_keeps_the_last_good_snapshot(repo: Path) -> None:
+    _registry(repo)
+    good = commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        write(repo, "deployments/production/hello.yaml", "prompt_id: hello\nversion: [\n")
+        commit_all(repo, "broken pointer")
+        v = reg.get_active("hello", "production")
+        assert v is not None and v.version == "1.0.0"
+        assert reg.last_error is not None and "deployments/production/hello.yaml" in reg.last_error
+        assert reg.snapshot_id == good
+        # A pointer to a missing version is refused the same way.
+        write(repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", "9.9.9"))
+        commit_all(repo, "pointer to nothing")
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert reg.last_error is not None and "9.9.9" in reg.last_error
+        # A fixed state is picked up and clears the error.
+        _registry(repo, "1.2.0")
+        fixed = commit_all(repo, "fix")
+        assert reg.get_active("hello", "production").version == "1.2.0"  # type: ignore[union-attr]
+        assert reg.last_error is None and reg.snapshot_id == fixed
+
+
+def test_untested_version_is_refused_where_tests_are_required(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production") is not None
+        write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
+        commit_all(repo, "strict production")
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert reg.last_error is not None and "evaluation" in reg.last_error
+    # A fresh process has no last good snapshot: it refuses loudly.
+    with PromptRegistry(repo) as reg, pytest.raises(RegistryError, match="evaluation"):
+        reg.get_active("hello", "production")
+
+
+def test_plain_directory_without_git(tmp_path: Path) -> None:
+    root = tmp_path / "image"
+    _registry(root)
+    with PromptRegistry(root, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert reg.snapshot_id == "files"
+        _registry(root, "1.1.0")
+        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        write(root, "deployments/production/hello.yaml", "{{{ broken")
+        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert reg.last_error is not None and "hello.yaml" in reg.last_error
+
+
+def test_eight_threads_read_at_once(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    errors: list[BaseException] = []
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+
+        def reader() -> None:
+            try:
+                for _ in range(2000):
+                    v = reg.get_active("hello", "production")
+                    assert v is not None and v.version == "1.0.0"
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
+def test_warm_reads_spawn_no_process(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=3600) as reg:
+        assert reg.get_active("hello", "production") is not None
+        spawned: list[object] = []
+        real = subprocess.Popen.__init__
+
+        def spy(self: subprocess.Popen[bytes], *a: object, **kw: object) -> None:
+            spawned.append(a[0] if a else kw.get("args"))
+            real(self, *a, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+        for _ in range(100_000):
+            reg.get_active("hello", "production")
+        assert spawned == []
+
+
+def test_reload_loop_does_not_grow_processes_or_files(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        reg.get_active("hello", "production")
+        base_children, base_fds = _children(), _fds()
+        for i in range(40):
+            _registry(repo, f"1.{i + 1}.0")
+            commit_all(repo, f"deploy {i}")
+            v = reg.get_active("hello", "production")
+            assert v is not None and v.version == f"1.{i + 1}.0"
+        assert _children() <= base_children
+        assert _fds() <= base_fds
+    assert _children() < base_children or base_children == 0
+
+
+def test_close_stops_the_reader(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    before = _children()
+    reg = PromptRegistry(repo)
+    reg.get_active("hello", "production")
+    assert _children() == before + 1  # one persistent `git cat-file --batch`
+    reg.close()
+    assert _children() == before
+    with pytest.raises(RegistryError, match="closed"):
+        reg.get_active("hello", "production")
+
+
+def test_first_read_does_not_parse_every_version(repo: Path) -> None:
+    _registry(repo)
+    for i in range(50):
+        write(repo, f"prompts/other/1.{i}.0.yaml", "not: [valid\n")
+    commit_all(repo, "init")
+    # Broken files of other prompts do not stand between an application and its prompt.
+    with PromptRegistry(repo) as reg:
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+
+
+def test_import_stays_light() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, registry; print(sorted(m for m in sys.modules"
+         " if m.split('.')[0] in ('git', 'jsonschema', 'click')))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]"
+
+
+def test_invalid_arguments_are_refused(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo) as reg:
+        with pytest.raises(RegistryError, match="invalid prompt id"):
+            reg.get_active("../etc/passwd", "production")
+        with pytest.raises(RegistryError, match="not configured"):
+            reg.get_active("hello", "qa")
