@@ -40,6 +40,15 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.close(dfd)
 
 
+def sweep_temp_files(path: Path) -> None:
+    """Remove temporary files a killed writer left beside ``path`` (only under the lock, when
+    no other writer can be between its write and its rename)."""
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
 def _lock_file(root: Path) -> Path:
     git = root / ".git"
     if git.is_dir():
@@ -85,15 +94,19 @@ class Transaction:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._saved: list[tuple[Path, bytes | None]] = []
+        self._made_dirs: list[Path] = []
 
     def write(self, rel: str, data: bytes) -> None:
-        """Replace ``rel`` atomically, remembering its old content."""
+        """Replace ``rel`` atomically, remembering its old content. Call under write_lock."""
         path = self.root / rel
         try:
             old: bytes | None = path.read_bytes()
         except FileNotFoundError:
             old = None
         self._saved.append((path, old))
+        missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        self._made_dirs += sorted(missing, key=lambda p: len(p.parts), reverse=True)
+        sweep_temp_files(path)
         atomic_write(path, data)
 
     def rollback(self) -> None:
@@ -104,7 +117,11 @@ class Transaction:
                     path.unlink()
                 else:
                     atomic_write(path, old)
+        for d in self._made_dirs:
+            with contextlib.suppress(OSError):
+                d.rmdir()
         self._saved.clear()
+        self._made_dirs.clear()
 
     @property
     def paths(self) -> list[str]:
@@ -140,6 +157,14 @@ def resolve_actor(root: Path, given: str | None, flag: str = "--by") -> str:
     if not actor or len(actor) > 200 or any(ch in actor for ch in "\r\n\0"):
         raise IdentityError(f"{flag} must be a single line of at most 200 characters")
     return actor
+
+
+def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
+    """Which of ``paths`` differ between the working tree and HEAD (untracked included)."""
+    from registry.gitio import run_git
+
+    out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+    return sorted({item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if len(item) > 3})
 
 
 def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:

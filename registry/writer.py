@@ -167,6 +167,29 @@ def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: 
         raise PolicyError("; ".join(p.message for p in problems))
 
 
+def _require_committed(
+    root: Path, v: PromptVersion, environment: str, commit: bool, view: RegistryView, promotion: bool
+) -> None:
+    """With --commit, the pointer commit must stand on its own in HEAD: the version it names,
+    the settings and the promotion source pointer may not exist only in the working tree."""
+    if not commit:
+        return
+    from registry.fsio import uncommitted
+    from registry.paths import SETTINGS
+
+    deps = [version_path(v.prompt_id, v.version), SETTINGS]
+    policy = view.settings().get(environment)
+    if promotion and policy is not None and policy.promote_from:
+        deps.append(pointer_path(policy.promote_from, v.prompt_id))
+    dirty = uncommitted(root, deps)
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the deployment of {v.prompt_id} {v.version} to {environment}:"
+            f" {', '.join(dirty)} has uncommitted changes that the pointer depends on;"
+            " commit them first (for example `promptreg eval ... --commit`)"
+        )
+
+
 def _write_pointer(
     root: Path, d: PromptDeployment, commit: bool, message: str
 ) -> PromptDeployment:
@@ -226,6 +249,7 @@ def deploy(
         if current is not None and current.version == version:
             return current
         _enforce(view, v, environment, promotion=True)
+        _require_committed(root, v, environment, commit, view, promotion=True)
         d = PromptDeployment(
             prompt_id, version, environment, now_rfc3339(), actor,
             current.version if current else None, "deploy", reason,
@@ -271,6 +295,7 @@ def rollback(
             return current
         v = _require_version(view, prompt_id, target)
         _enforce(view, v, environment, promotion=False)
+        _require_committed(root, v, environment, commit, view, promotion=False)
         d = PromptDeployment(
             prompt_id, target, environment, now_rfc3339(), actor, current.version,
             "rollback", reason,
