@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from registry.checks import check_view
@@ -22,8 +23,10 @@ def run_check(
     check_all: bool = False,
     staged: bool = False,
     base: str | None = None,
+    cwd: Path | None = None,
 ) -> tuple[list[Problem], str]:
-    """Every problem of the chosen state, and a one-line summary for a clean result."""
+    """Every problem of the chosen state, and a one-line summary for a clean result. Relative
+    ``files`` are relative to ``cwd`` (default: the registry root)."""
     has_git = (root / ".git").exists()
     if (staged or base) and not has_git:
         raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")
@@ -32,21 +35,35 @@ def run_check(
     if base is not None:
         return _check_base(root, base)
     view = RegistryView(DirSource(root), schema=True)
-    selected = None if (check_all or not files) else [_rel(root, f) for f in files]
+    problems: list[Problem] = []
+    selected: list[str] | None = None
+    if not check_all and files:
+        selected = []
+        for f in files:
+            rel = _rel(root, cwd or root, f)
+            if rel is None:
+                problems.append(Problem("outside-registry", f, None, f"is not inside the registry {root}"))
+            else:
+                selected.append(rel)
     promotions = _changed_pointers_worktree(root) if has_git else set()
-    problems = check_view(view, selected, promotions)
-    n = len(view.entries()) if selected is None else len(selected)
-    return problems, f"ok: {n} file(s) checked in the working tree"
+    problems += check_view(view, selected, promotions)
+    if selected is None:
+        return problems, f"ok: {len(view.entries())} file(s) checked in the working tree"
+    present = {e.path for e in view.entries()}
+    gone = [p for p in selected if p not in present and not (root / p).is_dir()]
+    note = f" ({len(gone)} given file(s) do not exist: nothing to check)" if gone else ""
+    return problems, f"ok: {len(selected) - len(gone)} file(s) checked in the working tree{note}"
 
 
-def _rel(root: Path, f: str) -> str:
+def _rel(root: Path, cwd: Path, f: str) -> str | None:
+    """``f`` relative to the registry root, or None when it lies outside."""
     p = Path(f)
-    if p.is_absolute():
-        try:
-            return p.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return p.as_posix()
-    return p.as_posix()
+    if not p.is_absolute():
+        p = cwd / p
+    try:
+        return Path(os.path.normpath(p)).relative_to(os.path.normpath(root)).as_posix()
+    except ValueError:
+        return None
 
 
 def _changed_pointers_worktree(root: Path) -> set[str]:

@@ -25,7 +25,8 @@ def check_view(
     selected: set[str] | None = None if paths is None else {_norm(p) for p in paths}
 
     settings_res = view.settings_result()
-    problems += settings_res.problems if selected is None or SETTINGS in selected else []
+    if kinds.get(SETTINGS, FILE) == FILE and (selected is None or SETTINGS in selected):
+        problems += settings_res.problems
     settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
 
     for e in entries:

@@ -192,7 +192,10 @@ def register_write_commands(
         """Validate the registry; exit 1 when any problem is found."""
         from registry.checkrun import run_check
 
-        problems, summary = run_check(c.root, list(files), check_all=check_all, staged=staged, base=base)
+        cwd = c.root if c.root_opt else Path.cwd()
+        problems, summary = run_check(
+            c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd
+        )
         if as_json:
             emit_json([p.to_dict() for p in problems])
         else:

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -106,7 +106,9 @@ def run_git(
     return proc.stdout
 
 
-def stream_git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> Iterator[bytes]:
+def stream_git(
+    root: Path, *args: str, env: Mapping[str, str] | None = None
+) -> Generator[bytes, None, None]:
     """Run ``git -C root <args>`` and yield its stdout as it arrives; raise GitError at the end
     when git fails. Closing the iterator early stops git."""
     with tempfile.TemporaryFile() as err:
@@ -116,13 +118,14 @@ def stream_git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> 
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=err,  # a file, so git never stalls on a full stderr pipe
+                bufsize=0,  # reads return what has arrived, not a full buffer
                 env=_git_env(env),
             )
         except OSError as exc:
             raise GitError(f"cannot run git ({exc}); is git installed and on PATH?") from None
         assert proc.stdout is not None
         try:
-            while chunk := proc.stdout.read1(1 << 16):
+            while chunk := proc.stdout.read(1 << 16):
                 yield chunk
             code = proc.wait()
             if code != 0:
@@ -195,7 +198,7 @@ def diff_names(
     index (``cached``) or to the working tree; copies are reported as additions."""
     if cached and head is not None:
         raise ValueError("diff_names: cached compares the index with base; head must be None")
-    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff"]
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-color"]
     if cached:
         args.append("--cached")
     args += ["--end-of-options", _check_rev(base)]
@@ -354,7 +357,7 @@ class CatFile:
             self._stop(kill=True)
             raise GitError(f"cannot run git ({exc}); is git installed and on PATH?") from None
         assert self._proc.stdout is not None
-        self._out = open(self._proc.stdout.fileno(), "rb", closefd=False)  # noqa: SIM115
+        self._out = open(self._proc.stdout.fileno(), "rb", 1 << 16, closefd=False)  # noqa: SIM115
         return self._proc
 
     def _died(self) -> GitError:

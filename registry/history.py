@@ -212,9 +212,10 @@ def _log_args(rev: str, paths: Sequence[str]) -> list[str]:
         # A merge counts by its diff against the first parent: a merged pull request
         # deploys when it lands, at the merge commit.
         "--diff-merges=first-parent",
-        # Blob ids straight from the diff spare cat-file a tree walk per commit.
-        *("--raw", "--no-abbrev", "--no-renames", "-z"),
-        *("--date=raw", "--format=%H%x00%cd%x00%an <%ae>"),
+        # Blob ids straight from the diff spare cat-file a tree walk per commit; --root
+        # because a pointer created in the first commit is an event too.
+        *("--raw", "--root", "--no-abbrev", "--no-renames", "--no-color", "-z"),
+        *("--encoding=UTF-8", "--date=raw", "--format=%H%x00%cd%x00%an <%ae>"),
         *("--end-of-options", rev, "--", *paths),
     ]
 

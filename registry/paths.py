@@ -59,8 +59,26 @@ def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def expected_layout(path: str) -> str:
-    """A hint saying where files belong, for an unexpected path."""
-    top = path.split("/")[0]
+    """Why an unexpected path is wrong and where files belong."""
+    parts = path.split("/")
+    top = parts[0]
+    m = _YAML_NAME.fullmatch(parts[-1])
+    stem = m.group("stem") if m else None
+    if top in (PROMPTS, DEPLOYMENTS) and len(parts) == 3 and stem is not None:
+        folder_kind = "prompt id" if top == PROMPTS else "environment name"
+        if not is_valid_id(parts[1]):
+            return (
+                f"the folder name {parts[1]!r} is not a valid {folder_kind} (lowercase letters"
+                " and digits separated by '_' or '-')"
+            )
+        if top == PROMPTS:
+            return (
+                f"the file name {stem!r} is not a SemVer version (MAJOR.MINOR.PATCH[-pre], no"
+                " 'v', no leading zeros, no '+build')"
+            )
+        return f"the file name {stem!r} is not a valid prompt id"
+    if top == EVALS and len(parts) == 2 and stem is not None:
+        return f"the file name {stem!r} is not a valid prompt id"
     if top == PROMPTS:
         return "version files are prompts/<prompt_id>/<version>.yaml (e.g. prompts/my_prompt/1.0.0.yaml)"
     if top == DEPLOYMENTS:

@@ -78,9 +78,8 @@ def _check_template(c: _Collector, text: str, where: tuple[str | int, ...]) -> T
     try:
         return Template(text)
     except TemplateSyntaxError as exc:
-        # Block scalars start on the line after their key.
-        base = c.loaded.line_of(where)
-        c.problems.append(Problem("template", c.path, base + exc.line, str(exc)))
+        first = c.loaded.text_lines.get(where, c.loaded.line_of(where))
+        c.problems.append(Problem("template", c.path, first + exc.line - 1, str(exc)))
     except TemplateError as exc:
         c.add("template", where, str(exc))
     return None

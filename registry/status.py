@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from registry.checks import policy_problems
+from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
+from registry.paths import classify
 from registry.reader import RegistryView
+from registry.store import FILE
 
 
 def status_rows(view: RegistryView, environment: str | None = None) -> list[dict[str, Any]]:
@@ -14,21 +17,38 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
     is untested, invalid, missing or against the environment's policy."""
     settings = view.settings()
     envs = list(settings.names)
+    pointers = view.pointer_index()
     if environment is not None:
         validate_environment(environment)
+        if environment not in envs and not any(env == environment for env, _ in pointers):
+            raise EnvironmentNotConfiguredError(
+                f"environment {environment!r} is not configured; configured:"
+                f" {', '.join(settings.names)}"
+            )
         envs = [environment]
-    pointers = view.pointer_index()
     extra = sorted({env for env, _ in pointers} - set(settings.names))
     if environment is None:
         envs += extra
-    prompt_ids = sorted(set(view.version_index()) | {pid for _, pid in pointers})
+    irregular = _irregular_pointers(view)
+    prompt_ids = sorted(set(view.version_index()) | {pid for _, pid in pointers} | {pid for _, pid in irregular})
     rows: list[dict[str, Any]] = []
     for pid in prompt_ids:
         for env in envs:
-            if (env, pid) not in pointers:
-                continue
-            rows.append(_row(view, settings, pid, env, pointers[(env, pid)]))
+            if (env, pid) in irregular:
+                rows.append({"prompt_id": pid, "environment": env, "version": None, "tested": False,
+                             "note": f"INVALID pointer: {irregular[(env, pid)]} is not a regular file"})  # fmt: skip
+            elif (env, pid) in pointers:
+                rows.append(_row(view, settings, pid, env, pointers[(env, pid)]))
     return rows
+
+
+def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for e in view.entries():
+        c = classify(e.path)
+        if c is not None and c[0] == "pointer" and e.kind != FILE:
+            out[(c[1][0], c[1][1])] = e.path
+    return out
 
 
 def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> dict[str, Any]:

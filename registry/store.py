@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from registry.errors import LoadError, NotFoundError
 from registry.paths import MANAGED_DIRS, SETTINGS
-from registry.yamlio import Loaded, load_yaml_bytes, load_yaml_file
+from registry.yamlio import Loaded, YamlError, load_yaml_bytes, load_yaml_file
 
 if TYPE_CHECKING:
     from registry.gitio import CatFile, TreeEntry
@@ -105,9 +105,10 @@ class DirSource:
             except NotADirectoryError:
                 return None
             if stat.S_ISLNK(st.st_mode):
-                raise LoadError(
+                raise YamlError(
                     "is a symbolic link; promptreg reads regular files only",
                     "/".join(parts[: i + 1]),
+                    code="symlink",
                 )
         return load_yaml_file(cur, display_path=path)
 
@@ -174,7 +175,11 @@ class GitSource:
             if e is None:
                 return None
             if _kind_of_mode(e.mode) != FILE:
-                raise LoadError("is not a regular file (git mode " + e.mode + ")", path)
+                raise YamlError(
+                    f"is not a regular file (git mode {e.mode}); store a regular file",
+                    path,
+                    code="not-regular",
+                )
             data = self._cat.read(e.sha)
         else:
             data = self._cat.read(f"{self.commit}:{path}")

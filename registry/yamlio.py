@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, cast
 
 import yaml
@@ -81,6 +81,8 @@ class Loaded:
 
     data: dict[str, Any]
     lines: dict[PathKey, int]
+    # Line where the text of each string value starts (after the key line for `|` / `>`).
+    text_lines: dict[PathKey, int] = field(default_factory=dict)
 
     def line_of(self, path: Sequence[str | int]) -> int:
         """Line of the longest known prefix of ``path``; the top mapping's line if none is known."""
@@ -222,6 +224,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
     max_depth = MAX_DEPTH
 
     lines: dict[PathKey, int] = {}
+    text_lines: dict[PathKey, int] = {}
     # Enclosing collections: (container, its path, whether it is a mapping).
     stack: list[tuple[Any, PathKey, bool]] = []
     container: Any = None
@@ -250,6 +253,10 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                 resolved = value
             if key is not None:  # the value of a mapping entry
                 container[key] = resolved
+                style = event.style
+                text_lines[(*cpath, key)] = event.start_mark.line + (
+                    2 if style == "|" or style == ">" else 1
+                )
                 key = None
             elif is_map:  # a mapping key
                 if kind is not None:
@@ -348,7 +355,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                     1,
                     code="yaml-empty",
                 )
-            return Loaded(data, lines)
+            return Loaded(data, lines, text_lines)
 
         elif cls is not DocumentEndEvent and cls is not StreamStartEvent:
             raise YamlError(f"unexpected YAML event {cls.__name__}", path, code="yaml-syntax")
