@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AlreadyExistsError",
     "EnvironmentNotConfiguredError",
-    "EvaluationError",
     "Evaluation",
+    "EvaluationError",
     "GitError",
     "IdentityError",
     "InvalidIdentifierError",

@@ -42,7 +42,9 @@ def run_check(
         for f in files:
             rel = _rel(root, cwd or root, f)
             if rel is None:
-                problems.append(Problem("outside-registry", f, None, f"is not inside the registry {root}"))
+                problems.append(
+                    Problem("outside-registry", f, None, f"is not inside the registry {root}")
+                )
             else:
                 selected.append(rel)
     promotions = _changed_pointers_worktree(root) if has_git else set()
@@ -69,7 +71,9 @@ def _rel(root: Path, cwd: Path, f: str) -> str | None:
 def _changed_pointers_worktree(root: Path) -> set[str]:
     from registry.gitio import run_git
 
-    out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", DEPLOYMENTS, check=False)
+    out = run_git(
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--", DEPLOYMENTS, check=False
+    )
     paths = set()
     for item in out.decode("utf-8", "surrogateescape").split("\0"):
         if len(item) > 3:
@@ -91,7 +95,9 @@ def _check_staged(root: Path) -> tuple[list[Problem], str]:
         managed = sorted(p for p in changed if _managed(p))
         if not managed:
             return [], "ok: no registry files staged"
-        problems = check_view(view, managed, {p for p in managed if p.startswith(DEPLOYMENTS + "/")})
+        problems = check_view(
+            view, managed, {p for p in managed if p.startswith(DEPLOYMENTS + "/")}
+        )
         base_view = RegistryView(GitSource(root, head, cat=view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, view, changes)
     finally:
@@ -104,7 +110,11 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
     from registry.gitio import diff_names, is_shallow, rev_parse
 
     if rev_parse(root, base) is None:
-        hint = " (a shallow CI checkout? fetch full history: fetch-depth: 0)" if is_shallow(root) else ""
+        hint = (
+            " (a shallow CI checkout? fetch full history: fetch-depth: 0)"
+            if is_shallow(root)
+            else ""
+        )
         raise NotFoundError(f"--base {base!r} is not a known git revision{hint}")
     head_view = RegistryView(GitSource(root, "HEAD"), schema=True)
     try:
@@ -136,10 +146,24 @@ def immutability_problems(
         if c is None or c[0] != "version":
             continue
         if status.startswith("D"):
-            out.append(Problem("deleted-version", src, None, "a released version may not be deleted; deploy another version instead"))
+            out.append(
+                Problem(
+                    "deleted-version",
+                    src,
+                    None,
+                    "a released version may not be deleted; deploy another version instead",
+                )
+            )
             continue
         if status.startswith("R"):
-            out.append(Problem("renamed-version", src, None, f"a released version may not be renamed (to {path}); create a new version instead"))
+            out.append(
+                Problem(
+                    "renamed-version",
+                    src,
+                    None,
+                    f"a released version may not be renamed (to {path}); create a new version instead",
+                )
+            )
             continue
         try:
             before = base_view.source.load(src)
@@ -150,5 +174,12 @@ def immutability_problems(
             continue
         for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
             if before.data.get(key) != after.data.get(key):
-                out.append(Problem("frozen-field", path, after.line_of((key,)), f"'{key}' of a released version may not change; create a new version (promptreg new {c[1][0]} --bump patch)"))
+                out.append(
+                    Problem(
+                        "frozen-field",
+                        path,
+                        after.line_of((key,)),
+                        f"'{key}' of a released version may not change; create a new version (promptreg new {c[1][0]} --bump patch)",
+                    )
+                )
     return out

@@ -33,17 +33,33 @@ def check_view(
         if selected is not None and e.path not in selected and not _under(e.path, selected):
             continue
         if e.kind == SYMLINK:
-            problems.append(Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead"))
+            problems.append(
+                Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead")
+            )
             continue
         if e.kind != FILE:
-            problems.append(Problem("not-regular", e.path, None, "is not a regular file; store a regular YAML file instead"))
+            problems.append(
+                Problem(
+                    "not-regular",
+                    e.path,
+                    None,
+                    "is not a regular file; store a regular YAML file instead",
+                )
+            )
             continue
         c = classify(e.path)
         if c is None or c[0] == "settings":
             continue
         kind = c[0]
         if kind == "unexpected":
-            problems.append(Problem("unexpected-file", e.path, None, f"is not where promptreg expects files: {expected_layout(e.path)}"))
+            problems.append(
+                Problem(
+                    "unexpected-file",
+                    e.path,
+                    None,
+                    f"is not where promptreg expects files: {expected_layout(e.path)}",
+                )
+            )
         elif kind == "suite":
             problems += _check_suite(view, e.path, c[1][0])
         else:
@@ -101,15 +117,36 @@ def _check_pointer(
     policy = settings.get(env)
     out: list[Problem] = []
     if policy is None:
-        out.append(Problem("unknown-environment", path, None, f"environment {env!r} is not configured; configured: {', '.join(settings.names)} (promptreg.yaml)"))
+        out.append(
+            Problem(
+                "unknown-environment",
+                path,
+                None,
+                f"environment {env!r} is not configured; configured: {', '.join(settings.names)} (promptreg.yaml)",
+            )
+        )
         return out
     if ver not in versions.get(pid, []):
-        out.append(Problem("missing-version", path, line, f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"))
+        out.append(
+            Problem(
+                "missing-version",
+                path,
+                line,
+                f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)",
+            )
+        )
         return out
     assert ver is not None
     v = view.version(pid, ver)
     if v is None:
-        out.append(Problem("invalid-version", path, line, f"points {env} at {pid} {ver}, which is not valid; fix prompts/{pid}/{ver}.yaml"))
+        out.append(
+            Problem(
+                "invalid-version",
+                path,
+                line,
+                f"points {env} at {pid} {ver}, which is not valid; fix prompts/{pid}/{ver}.yaml",
+            )
+        )
         return out
     out += policy_problems(view, settings, v, env, path, line)
     return out
@@ -122,17 +159,42 @@ def policy_problems(
     policy = settings.get(env)
     out: list[Problem] = []
     if policy is None:
-        return [Problem("unknown-environment", path, line, f"environment {env!r} is not configured")]
+        return [
+            Problem("unknown-environment", path, line, f"environment {env!r} is not configured")
+        ]
     label = f"{v.prompt_id} {v.version}"
     if policy.require_tested and not v.is_tested:
-        out.append(Problem("untested", path, line, f"{label} has not passed evaluation tests; {env} requires a tested version: run `promptreg eval {v.prompt_id} {v.version}`"))
-    if policy.min_score is not None and (v.evaluation_score is None or v.evaluation_score < policy.min_score or not v.is_tested):
-        out.append(Problem("min-score", path, line, f"{label} scored {v.evaluation_score if v.is_tested else 'nothing'}; {env} requires a tested score of at least {policy.min_score}"))
+        out.append(
+            Problem(
+                "untested",
+                path,
+                line,
+                f"{label} has not passed evaluation tests; {env} requires a tested version: run `promptreg eval {v.prompt_id} {v.version}`",
+            )
+        )
+    if policy.min_score is not None and (
+        v.evaluation_score is None or v.evaluation_score < policy.min_score or not v.is_tested
+    ):
+        out.append(
+            Problem(
+                "min-score",
+                path,
+                line,
+                f"{label} scored {v.evaluation_score if v.is_tested else 'nothing'}; {env} requires a tested score of at least {policy.min_score}",
+            )
+        )
     if policy.promote_from is not None:
         src = view.pointer(policy.promote_from, v.prompt_id)
         if src is None or src.version != v.version:
             where = "nothing" if src is None else src.version
-            out.append(Problem("not-promoted", path, line, f"{label} must be active in {policy.promote_from} before {env} ({policy.promote_from} runs {where}); deploy it to {policy.promote_from} first"))
+            out.append(
+                Problem(
+                    "not-promoted",
+                    path,
+                    line,
+                    f"{label} must be active in {policy.promote_from} before {env} ({policy.promote_from} runs {where}); deploy it to {policy.promote_from} first",
+                )
+            )
     return out
 
 
@@ -151,7 +213,21 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
             return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
     got = loaded.data.get("prompt_id")
     if got != pid:
-        return [Problem("path-mismatch", path, loaded.line_of(("prompt_id",)), f"prompt_id {got!r} does not match the file name {pid!r}")]
+        return [
+            Problem(
+                "path-mismatch",
+                path,
+                loaded.line_of(("prompt_id",)),
+                f"prompt_id {got!r} does not match the file name {pid!r}",
+            )
+        ]
     if pid not in view.version_index():
-        return [Problem("orphan-suite", path, None, f"no prompt {pid!r} exists for this suite (prompts/{pid}/)")]
+        return [
+            Problem(
+                "orphan-suite",
+                path,
+                None,
+                f"no prompt {pid!r} exists for this suite (prompts/{pid}/)",
+            )
+        ]
     return []

@@ -6,66 +6,20 @@ import difflib
 import json
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import click
 
+from registry import cli_write
+from registry.cli_common import Ctx, die, emit_json, json_option, pass_ctx, table
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptVersion
 from registry.registry import PromptRegistry
 
-F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 3
-
-
-class Ctx:
-    """Options shared by every command."""
-
-    def __init__(self, root: str | None, traceback: bool) -> None:
-        self.root_opt = root
-        self.traceback = traceback
-        self._reg: PromptRegistry | None = None
-
-    @property
-    def reg(self) -> PromptRegistry:
-        """The registry of the working tree (uncommitted edits included)."""
-        if self._reg is None:
-            self._reg = PromptRegistry(self.root_opt, source="files")
-        return self._reg
-
-    @property
-    def root(self) -> Path:
-        """The registry root."""
-        return self.reg.root
-
-
-def _die(message: str, code: int = 1) -> NoReturn:
-    for line in message.splitlines() or [message]:
-        click.echo(f"promptreg: {line}" if not line.startswith(" ") else line, err=True)
-    sys.exit(code)
-
-
-def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
-    widths = [len(h) for h in headers]
-    for r in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    click.echo(fmt.format(*headers).rstrip())
-    for r in cells:
-        click.echo(fmt.format(*r).rstrip())
-
-
-def json_option(f: F) -> F:
-    """Add ``--json``."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,9 +36,6 @@ def json_option(f: F) -> F:
 def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
     """promptreg: versioned prompts, deployments and rollbacks, with git as the database."""
     ctx.obj = Ctx(root, traceback)
-
-
-pass_ctx = click.make_pass_decorator(Ctx)
 
 
 # -- init ----------------------------------------------------------------------------------------
@@ -109,18 +60,18 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
     """Prompts with their versions and where each is active."""
     view = c.reg.view()
     envs = view.settings().names
-    out = []
+    out: list[dict[str, Any]] = []
     for pid, versions in view.version_index().items():
-        active = {}
+        active: dict[str, str | None] = {}
         for env in envs:
             ptr = view.pointer(env, pid)
             if ptr is not None:
                 active[env] = ptr.version
         out.append({"prompt_id": pid, "versions": versions, "active": active})
     if as_json:
-        _emit_json(out)
+        emit_json(out)
         return
-    _table(
+    table(
         ["PROMPT", "VERSIONS", "ACTIVE"],
         [
             (
@@ -138,15 +89,15 @@ def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
     view = c.reg.view()
     versions = view.version_index().get(prompt_id)
     if not versions:
-        _die(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
+        die(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
     if version is None:
         version = versions[-1]
     validate_version(version)
     res = view.version_result(prompt_id, version)
     if res.problems and res.record is None:
-        _die("\n".join(str(p) for p in res.problems))
+        die("\n".join(str(p) for p in res.problems))
     if not isinstance(res.record, PromptVersion):
-        _die(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
+        die(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
     return res.record
 
 
@@ -171,7 +122,7 @@ def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
     if as_json:
         d = v.to_dict()
         d["active_in"] = active_in
-        _emit_json(d)
+        emit_json(d)
         return
     tested = "yes" if v.is_tested else ("stale (content changed)" if v.tested else "no")
     rows = [
@@ -233,14 +184,11 @@ def status(c: Ctx, environment: str | None, as_json: bool) -> None:
 
     rows = status_rows(c.reg.view(), environment)
     if as_json:
-        _emit_json(
-            [
-                {k: r[k] for k in ("prompt_id", "environment", "version", "tested")}
-                for r in rows
-            ]
+        emit_json(
+            [{k: r[k] for k in ("prompt_id", "environment", "version", "tested")} for r in rows]
         )
         return
-    _table(
+    table(
         ["PROMPT", "ENVIRONMENT", "VERSION", "TESTED", "NOTE"],
         [
             (
@@ -273,17 +221,28 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 @cli.command()
 @click.argument("prompt_id")
 @click.option("--env", "environment", required=True, help="Environment to render.")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A variable (VALUE or @file).")
+@click.option(
+    "--var", "variables", multiple=True, metavar="NAME=VALUE", help="A variable (VALUE or @file)."
+)
 @json_option
 @pass_ctx
-def render(c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool) -> None:
+def render(
+    c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool
+) -> None:
     """Render the version active in an environment."""
     v = _active(c, prompt_id, environment)
     if v is None:
-        _die(f"nothing is deployed for {prompt_id} in {environment}")
+        die(f"nothing is deployed for {prompt_id} in {environment}")
     out = v.render(**_parse_vars(variables))
     if as_json:
-        _emit_json({"prompt_id": prompt_id, "environment": environment, "version": v.version, "rendered": out})
+        emit_json(
+            {
+                "prompt_id": prompt_id,
+                "environment": environment,
+                "version": v.version,
+                "rendered": out,
+            }
+        )
     elif isinstance(out, str):
         click.echo(out, nl=not out.endswith("\n"))
     else:
@@ -317,7 +276,7 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
     else:
         v = _active(c, prompt_id, environment)
     if as_json:
-        _emit_json(None if v is None else v.to_dict())
+        emit_json(None if v is None else v.to_dict())
         return
     if v is None:
         when = f" at {at}" if at else ""
@@ -326,16 +285,19 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
     click.echo(f"{v.prompt_id} {v.version} ({'tested' if v.is_tested else 'untested'})")
 
 
-from registry.cli_write import register_write_commands  # noqa: E402
-
-register_write_commands(cli, pass_ctx, json_option, _emit_json, _table, _die)
+for _command in cli_write.COMMANDS:
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes: 1 refused, 2 usage, 3 internal."""
     show_tb = "--traceback" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="promptreg", standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="promptreg",
+            standalone_mode=False,
+        )
     except click.exceptions.Abort:
         click.echo("promptreg: aborted", err=True)
         return 130
@@ -356,12 +318,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception:  # noqa: BLE001 - the one place unexpected errors are turned into exit 3
+    except Exception:
         if show_tb:
             traceback.print_exc()
         else:
             exc_type, exc_val, _ = sys.exc_info()
-            click.echo(f"promptreg: internal error: {exc_type.__name__ if exc_type else ''}: {exc_val}", err=True)
+            click.echo(
+                f"promptreg: internal error: {exc_type.__name__ if exc_type else ''}: {exc_val}",
+                err=True,
+            )
             click.echo("promptreg: please report this with the output of --traceback", err=True)
         return EXIT_INTERNAL
     return 0

@@ -5,208 +5,255 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from registry.cli_common import Ctx, emit_json, json_option, pass_ctx, table
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import SemVer, validate_prompt_id
 from registry.models import Message, PromptVersion
 
 
-def register_write_commands(
-    cli: click.Group, pass_ctx: Any, json_option: Any, emit_json: Any, table: Any, die: Any
-) -> None:
-    """Attach the commands to ``cli`` (kept apart from the read commands for size)."""
-
-    @cli.command()
-    @click.argument("prompt_id")
-    @click.option("--bump", type=click.Choice(["major", "minor", "patch"]), help="Next version by SemVer part.")
-    @click.option("--version", "version", default=None, help="Exact new version.")
-    @click.option("-d", "--description", required=True, help="What changed and why.")
-    @click.option("--from", "from_version", default=None, metavar="V", help="Copy content from V (default: the latest).")
-    @click.option("--content-file", type=click.Path(dir_okay=False), default=None, help="Read the new content from a file.")
-    @click.option("--author", default=None, help="Name <email> (default: git's user).")
-    @click.option("--commit", is_flag=True, help="Commit the new file.")
-    @pass_ctx
-    def new(c: Any, prompt_id: str, bump: str | None, version: str | None, description: str,
-            from_version: str | None, content_file: str | None, author: str | None, commit: bool) -> None:  # fmt: skip
-        """Write a new untested version."""
-        validate_prompt_id(prompt_id)
-        if bump and version:
-            raise click.UsageError("give --bump or --version, not both")
-        view = c.reg.view()
-        existing = view.version_index().get(prompt_id, [])
-        base: PromptVersion | None = None
-        if from_version is not None:
-            base = view.version(prompt_id, from_version)
-            if base is None:
-                raise NotFoundError(f"--from {prompt_id} {from_version} not found")
+@click.command()
+@click.argument("prompt_id")
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    help="Next version by SemVer part.",
+)
+@click.option("--version", "version", default=None, help="Exact new version.")
+@click.option("-d", "--description", required=True, help="What changed and why.")
+@click.option(
+    "--from",
+    "from_version",
+    default=None,
+    metavar="V",
+    help="Copy content from V (default: the latest).",
+)
+@click.option(
+    "--content-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Read the new content from a file.",
+)
+@click.option("--author", default=None, help="Name <email> (default: git's user).")
+@click.option("--commit", is_flag=True, help="Commit the new file.")
+@pass_ctx
+def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, description: str,
+        from_version: str | None, content_file: str | None, author: str | None, commit: bool) -> None:  # fmt: skip
+    """Write a new untested version."""
+    validate_prompt_id(prompt_id)
+    if bump and version:
+        raise click.UsageError("give --bump or --version, not both")
+    view = c.reg.view()
+    existing = view.version_index().get(prompt_id, [])
+    base: PromptVersion | None = None
+    if from_version is not None:
+        base = view.version(prompt_id, from_version)
+        if base is None:
+            raise NotFoundError(f"--from {prompt_id} {from_version} not found")
+    elif existing:
+        base = view.version(prompt_id, existing[-1])
+        if base is None:
+            raise RegistryError(
+                f"the latest version {prompt_id} {existing[-1]} does not load; use --from"
+            )
+    if version is None:
+        if bump is None:
+            if existing:
+                raise click.UsageError("give --bump major|minor|patch or --version V")
+            version = "1.0.0"
         elif existing:
-            base = view.version(prompt_id, existing[-1])
-            if base is None:
-                raise RegistryError(f"the latest version {prompt_id} {existing[-1]} does not load; use --from")
-        if version is None:
-            if bump is None:
-                if existing:
-                    raise click.UsageError("give --bump major|minor|patch or --version V")
-                version = "1.0.0"
-            elif existing:
-                version = str(SemVer.parse(existing[-1]).bump(bump))  # type: ignore[arg-type]
-            else:
-                raise click.UsageError(f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)")
-        SemVer.parse(version)
-        content: str | None = base.content if base else None
-        messages: tuple[Message, ...] | None = base.messages if base else None
-        if content_file is not None:
-            try:
-                content = Path(content_file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise RegistryError(f"{content_file}: cannot read the content: {exc}") from None
-            messages = None
-        if content is None and messages is None:
-            raise click.UsageError(f"{prompt_id} is a new prompt: give its content with --content-file")
-        variables = None
-        if base is not None and base.variables is not None and content_file is None:
-            variables = base.variables
-        v = PromptVersion(
-            prompt_id=prompt_id, version=version, content=content, messages=messages,
-            description=description, author=author or "", variables=variables,
-            model=base.model if base else None,
-        )  # fmt: skip
-        if not v.author:
-            from registry.fsio import resolve_actor
-
-            v = PromptVersion(**{**v.__dict__, "author": resolve_actor(c.root, None, "--author")})
-        written = c.reg.register(v, commit=commit)
-        click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
-
-    @cli.command("eval")
-    @click.argument("prompt_id")
-    @click.argument("version")
-    @click.option("--suite", default=None, help="Suite file (default: evals/<prompt_id>.yaml).")
-    @click.option("--by", default=None, help="Name <email> of the evaluator (default: git's user).")
-    @click.option("--commit", is_flag=True, help="Commit the recorded result.")
-    @click.option("--no-record", is_flag=True, help="Run without writing the result.")
-    @json_option
-    @pass_ctx
-    def eval_cmd(c: Any, prompt_id: str, version: str, suite: str | None, by: str | None,
-                 commit: bool, no_record: bool, as_json: bool) -> None:  # fmt: skip
-        """Run the evaluation suite; on pass mark the version tested."""
-        progress = None
-        if not as_json and sys.stderr.isatty():
-            def progress(done: int, total: int) -> None:
-                click.echo(f"\r  {done}/{total} cases", nl=False, err=True)
-                if done == total:
-                    click.echo("", err=True)
-        res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
-                             commit=commit, progress=progress)  # fmt: skip
-        if as_json:
-            emit_json(res.to_dict())
+            version = str(SemVer.parse(existing[-1]).bump(bump))  # type: ignore[arg-type]
         else:
-            rows = []
-            for case in res.cases:
-                failed = [a.message for a in case.assertions if not a.passed]
-                note = case.error or "; ".join(failed)
-                rows.append((case.name, f"{case.score:.2f}", "pass" if case.passed else "FAIL", note))
-            table(["CASE", "SCORE", "RESULT", "NOTE"], rows)
-            verdict = "passed" if res.passed else "FAILED"
-            click.echo(f"\n{prompt_id} {version}: score {res.score:.3f}, threshold {res.threshold}: {verdict}")
-            if res.passed and not no_record:
-                click.echo(f"recorded tested: true in prompts/{prompt_id}/{version}.yaml")
-        if not res.passed:
-            sys.exit(1)
-
-    @cli.command()
-    @click.argument("prompt_id")
-    @click.argument("version")
-    @click.option("--env", "environment", required=True, help="Target environment.")
-    @click.option("--by", default=None, help="Name <email> (default: git's user).")
-    @click.option("--reason", default=None, help="Why (recorded in the pointer).")
-    @click.option("--commit", is_flag=True, help="Commit the pointer change.")
-    @json_option
-    @pass_ctx
-    def deploy(c: Any, prompt_id: str, version: str, environment: str, by: str | None,
-               reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
-        """Point an environment at VERSION after checking its policy."""
-        before = c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
-        d = c.reg.deploy(prompt_id, version, environment, by, reason=reason, commit=commit)
-        if as_json:
-            emit_json(d.to_dict())
-        elif before is not None and before.version == version:
-            click.echo(f"{prompt_id} {version} is already active in {environment}; nothing to do")
-        else:
-            click.echo(f"deployed {prompt_id} {version} to {environment} (was {d.previous_version or 'nothing'})"
-                       + (f" in commit {d.commit[:12]}" if d.commit else ""))
-
-    @cli.command()
-    @click.argument("prompt_id")
-    @click.option("--env", "environment", required=True, help="Environment to roll back.")
-    @click.option("--to", "to", default=None, metavar="V", help="Roll back to V instead of the previous version.")
-    @click.option("--by", default=None, help="Name <email> (default: git's user).")
-    @click.option("--reason", default=None, help="Why (recorded in the pointer).")
-    @click.option("--commit", is_flag=True, help="Commit the pointer change.")
-    @json_option
-    @pass_ctx
-    def rollback(c: Any, prompt_id: str, environment: str, to: str | None, by: str | None,
-                 reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
-        """Re-point an environment at its previous version (or --to V)."""
-        d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
-        if as_json:
-            emit_json(d.to_dict())
-        else:
-            click.echo(f"rolled back {prompt_id} in {environment} to {d.version} (was {d.previous_version})"
-                       + (f" in commit {d.commit[:12]}" if d.commit else ""))
-
-    @cli.command()
-    @click.argument("prompt_id")
-    @click.option("--env", "environment", default=None, help="Only this environment.")
-    @json_option
-    @pass_ctx
-    def history(c: Any, prompt_id: str, environment: str | None, as_json: bool) -> None:
-        """Deployment history reconstructed from git, oldest first."""
-        from registry.registry import PromptRegistry
-
-        reg = PromptRegistry(c.root_opt, source="git")
+            raise click.UsageError(
+                f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)"
+            )
+    SemVer.parse(version)
+    content: str | None = base.content if base else None
+    messages: tuple[Message, ...] | None = base.messages if base else None
+    if content_file is not None:
         try:
-            events = reg.history(prompt_id, environment)
-        finally:
-            reg.close()
-        if as_json:
-            emit_json([e.to_dict() for e in events])
-            return
-        table(
-            ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
-            [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
-              e.deployed_by, (e.commit or "")[:12], e.reason) for e in events],
-        )  # fmt: skip
+            content = Path(content_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"{content_file}: cannot read the content: {exc}") from None
+        messages = None
+    if content is None and messages is None:
+        raise click.UsageError(f"{prompt_id} is a new prompt: give its content with --content-file")
+    variables = None
+    if base is not None and base.variables is not None and content_file is None:
+        variables = base.variables
+    v = PromptVersion(
+        prompt_id=prompt_id, version=version, content=content, messages=messages,
+        description=description, author=author or "", variables=variables,
+        model=base.model if base else None,
+    )  # fmt: skip
+    if not v.author:
+        from registry.fsio import resolve_actor
 
-    @cli.command()
-    @click.argument("files", nargs=-1)
-    @click.option("--all", "check_all", is_flag=True, help="Check the whole registry.")
-    @click.option("--staged", is_flag=True, help="Check what is about to be committed (the index).")
-    @click.option("--base", default=None, metavar="REF", help="Also check every change since REF.")
-    @json_option
-    @pass_ctx
-    def check(c: Any, files: tuple[str, ...], check_all: bool, staged: bool, base: str | None, as_json: bool) -> None:
-        """Validate the registry; exit 1 when any problem is found."""
-        from registry.checkrun import run_check
+        v = PromptVersion(**{**v.__dict__, "author": resolve_actor(c.root, None, "--author")})
+    written = c.reg.register(v, commit=commit)
+    click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
 
-        cwd = c.root if c.root_opt else Path.cwd()
-        problems, summary = run_check(
-            c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd
+
+@click.command("eval")
+@click.argument("prompt_id")
+@click.argument("version")
+@click.option("--suite", default=None, help="Suite file (default: evals/<prompt_id>.yaml).")
+@click.option("--by", default=None, help="Name <email> of the evaluator (default: git's user).")
+@click.option("--commit", is_flag=True, help="Commit the recorded result.")
+@click.option("--no-record", is_flag=True, help="Run without writing the result.")
+@json_option
+@pass_ctx
+def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | None,
+             commit: bool, no_record: bool, as_json: bool) -> None:  # fmt: skip
+    """Run the evaluation suite; on pass mark the version tested."""
+    progress = None
+    if not as_json and sys.stderr.isatty():
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\r  {done}/{total} cases", nl=False, err=True)
+            if done == total:
+                click.echo("", err=True)
+
+    res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
+                         commit=commit, progress=progress)  # fmt: skip
+    if as_json:
+        emit_json(res.to_dict())
+    else:
+        rows = []
+        for case in res.cases:
+            failed = [a.message for a in case.assertions if not a.passed]
+            note = case.error or "; ".join(failed)
+            rows.append((case.name, f"{case.score:.2f}", "pass" if case.passed else "FAIL", note))
+        table(["CASE", "SCORE", "RESULT", "NOTE"], rows)
+        verdict = "passed" if res.passed else "FAILED"
+        click.echo(
+            f"\n{prompt_id} {version}: score {res.score:.3f}, threshold {res.threshold}: {verdict}"
         )
-        if as_json:
-            emit_json([p.to_dict() for p in problems])
-        else:
-            for p in problems:
-                click.echo(str(p), err=True)
-            click.echo(summary if not problems else f"{len(problems)} problem(s) found", err=bool(problems))
-        if problems:
-            sys.exit(1)
+        if res.passed and not no_record:
+            click.echo(f"recorded tested: true in prompts/{prompt_id}/{version}.yaml")
+    if not res.passed:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("prompt_id")
+@click.argument("version")
+@click.option("--env", "environment", required=True, help="Target environment.")
+@click.option("--by", default=None, help="Name <email> (default: git's user).")
+@click.option("--reason", default=None, help="Why (recorded in the pointer).")
+@click.option("--commit", is_flag=True, help="Commit the pointer change.")
+@json_option
+@pass_ctx
+def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | None,
+           reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
+    """Point an environment at VERSION after checking its policy."""
+    before = (
+        c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
+    )
+    d = c.reg.deploy(prompt_id, version, environment, by, reason=reason, commit=commit)
+    if as_json:
+        emit_json(d.to_dict())
+    elif before is not None and before.version == version:
+        click.echo(f"{prompt_id} {version} is already active in {environment}; nothing to do")
+    else:
+        click.echo(
+            f"deployed {prompt_id} {version} to {environment} (was {d.previous_version or 'nothing'})"
+            + (f" in commit {d.commit[:12]}" if d.commit else "")
+        )
+
+
+@click.command()
+@click.argument("prompt_id")
+@click.option("--env", "environment", required=True, help="Environment to roll back.")
+@click.option(
+    "--to",
+    "to",
+    default=None,
+    metavar="V",
+    help="Roll back to V instead of the previous version.",
+)
+@click.option("--by", default=None, help="Name <email> (default: git's user).")
+@click.option("--reason", default=None, help="Why (recorded in the pointer).")
+@click.option("--commit", is_flag=True, help="Commit the pointer change.")
+@json_option
+@pass_ctx
+def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str | None,
+             reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
+    """Re-point an environment at its previous version (or --to V)."""
+    d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
+    if as_json:
+        emit_json(d.to_dict())
+    else:
+        click.echo(
+            f"rolled back {prompt_id} in {environment} to {d.version} (was {d.previous_version})"
+            + (f" in commit {d.commit[:12]}" if d.commit else "")
+        )
+
+
+@click.command()
+@click.argument("prompt_id")
+@click.option("--env", "environment", default=None, help="Only this environment.")
+@json_option
+@pass_ctx
+def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> None:
+    """Deployment history reconstructed from git, oldest first."""
+    from registry.registry import PromptRegistry
+
+    reg = PromptRegistry(c.root_opt, source="git")
+    try:
+        events = reg.history(prompt_id, environment)
+    finally:
+        reg.close()
+    if as_json:
+        emit_json([e.to_dict() for e in events])
+        return
+    table(
+        ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
+        [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
+          e.deployed_by, (e.commit or "")[:12], e.reason) for e in events],
+    )  # fmt: skip
+
+
+@click.command()
+@click.argument("files", nargs=-1)
+@click.option("--all", "check_all", is_flag=True, help="Check the whole registry.")
+@click.option("--staged", is_flag=True, help="Check what is about to be committed (the index).")
+@click.option("--base", default=None, metavar="REF", help="Also check every change since REF.")
+@json_option
+@pass_ctx
+def check(
+    c: Ctx,
+    files: tuple[str, ...],
+    check_all: bool,
+    staged: bool,
+    base: str | None,
+    as_json: bool,
+) -> None:
+    """Validate the registry; exit 1 when any problem is found."""
+    from registry.checkrun import run_check
+
+    cwd = c.root if c.root_opt else Path.cwd()
+    problems, summary = run_check(
+        c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd
+    )
+    if as_json:
+        emit_json([p.to_dict() for p in problems])
+    else:
+        for p in problems:
+            click.echo(str(p), err=True)
+        click.echo(
+            summary if not problems else f"{len(problems)} problem(s) found", err=bool(problems)
+        )
+    if problems:
+        sys.exit(1)
 
 
 def _valid(prompt_id: str, environment: str) -> bool:
     from registry.ids import is_valid_id
 
     return is_valid_id(prompt_id) and is_valid_id(environment)
+
+
+COMMANDS = [new, eval_cmd, deploy, rollback, history, check]

@@ -164,7 +164,9 @@ def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
     from registry.gitio import run_git
 
     out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
-    return sorted({item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if len(item) > 3})
+    return sorted(
+        {item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if len(item) > 3}
+    )
 
 
 def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from registry.errors import GitError, LoadError, RegistryError, ShallowCloneError
-from registry.gitio import CatFile, is_shallow, resolve_head, stream_git
+from registry.gitio import CatFile, is_shallow, resolve_head, run_git, stream_git
 from registry.ids import is_valid_version, validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
@@ -286,14 +287,59 @@ def _collect(root: Path, rev: str, paths: Sequence[str], cat: CatFile) -> _Colle
     return collector
 
 
+class _ChainTimes:
+    """``git rev-list --first-parent --timestamp`` in a thread: each commit's running maximum
+    committer time from the root of the chain."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        self._out: bytes = b""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(root, rev), daemon=True)
+        self._thread.start()
+
+    def _run(self, root: Path, rev: str) -> None:
+        try:
+            if resolve_head(root) is not None or rev != "HEAD":
+                self._out = run_git(
+                    root, "rev-list", "--first-parent", "--timestamp", "--end-of-options", rev
+                )
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> dict[str, int]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        out: dict[str, int] = {}
+        high = 0
+        for line in reversed(self._out.split(b"\n")):
+            if not line:
+                continue
+            seconds, commit = line.split(b" ", 1)
+            high = max(high, int(seconds))
+            out[commit.decode("ascii")] = high
+        return out
+
+
 def _pointer_commits(
     root: Path, rev: str, paths: Sequence[str], cat: CatFile | None
 ) -> tuple[dict[str, list[PointerCommit]], dict[str, int]]:
-    """Per path, the commits that touched it (oldest first), and each commit's chain position."""
+    """Per path, the commits that touched it (oldest first), and each commit's chain position.
+
+    Commit times are made monotonic along the whole first-parent chain, not only over the
+    commits that touched a pointer: a deploy after a commit with a clock ahead of it happened
+    at least then. The chain's times come from one rev-list run alongside the log.
+    """
+    chain = _ChainTimes(root, rev)
     with nullcontext(cat) if cat is not None else CatFile(root) as reader:
         collected = _collect(root, rev, paths, reader)
-    for commits in collected.found.values():
+    monotonic = chain.result()
+    for path, commits in collected.found.items():
         commits.reverse()  # git log lists newest first
+        collected.found[path] = [
+            replace(c, committed_at=max(c.committed_at, monotonic.get(c.commit, 0)))
+            for c in commits
+        ]
     order = collected.order
     return collected.found, {commit: len(order) - i for i, commit in enumerate(order)}
 

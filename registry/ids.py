@@ -57,7 +57,7 @@ def validate_environment(value: object) -> str:
 class SemVer:
     """A parsed SemVer 2.0.0 version (no build metadata) ordered by SemVer precedence."""
 
-    __slots__ = ("major", "minor", "patch", "pre", "_key")
+    __slots__ = ("_key", "major", "minor", "patch", "pre")
 
     def __init__(self, major: int, minor: int, patch: int, pre: tuple[str, ...] = ()) -> None:
         self.major = major
@@ -74,8 +74,7 @@ class SemVer:
         """Parse ``MAJOR.MINOR.PATCH[-PRE]``; raise InvalidIdentifierError otherwise."""
         if not isinstance(text, str):
             raise InvalidIdentifierError(
-                f"version must be a quoted string like \"1.0.0\", got {type(text).__name__}"
-                f" {text!r}"
+                f'version must be a quoted string like "1.0.0", got {type(text).__name__} {text!r}'
             )
         m = _SEMVER_RE.fullmatch(text)
         if m is None or len(text) > 128:

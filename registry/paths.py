@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
-from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
-from registry.ids import validate_version
+from registry.ids import (
+    is_valid_id,
+    is_valid_version,
+    validate_environment,
+    validate_prompt_id,
+    validate_version,
+)
 
 PROMPTS = "prompts"
 DEPLOYMENTS = "deployments"

@@ -86,13 +86,14 @@ class RegistryView:
                     None, [Problem("schema", path, loaded.line_of(p), m) for p, m in errs], loaded
                 )
         c = classify(path)
-        expect = c[1] if c and len(c[1]) == 2 else None
+        expect = (c[1][0], c[1][1]) if c and len(c[1]) == 2 else None
+        rec: object
         if kind == "version":
-            rec, probs = build_version(path, loaded, expect)  # type: ignore[arg-type]
+            rec, probs = build_version(path, loaded, expect)
         elif kind == "pointer":
-            rec, probs = build_pointer(path, loaded, expect)  # type: ignore[assignment,arg-type]
+            rec, probs = build_pointer(path, loaded, expect)
         else:
-            rec, probs = build_settings(path, loaded)  # type: ignore[assignment]
+            rec, probs = build_settings(path, loaded)
         return Loaded_(rec, probs, loaded)
 
     def settings_result(self) -> Loaded_:

@@ -61,7 +61,11 @@ class _Collector:
     def unknown(self, allowed: set[str]) -> None:
         for key in self.loaded.data:
             if key not in allowed:
-                self.add("schema", (key,), f"unknown field '{key}'; allowed: {', '.join(sorted(allowed))}")
+                self.add(
+                    "schema",
+                    (key,),
+                    f"unknown field '{key}'; allowed: {', '.join(sorted(allowed))}",
+                )
 
 
 def _type(value: object) -> str:
@@ -111,17 +115,23 @@ def _evaluation(c: _Collector) -> Evaluation | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or set(raw) != set(_EVAL_FIELDS):
-        c.add("schema", ("evaluation",), f"'evaluation' must have exactly: {', '.join(_EVAL_FIELDS)}")
+        c.add(
+            "schema", ("evaluation",), f"'evaluation' must have exactly: {', '.join(_EVAL_FIELDS)}"
+        )
         return None
     thr = raw["threshold"]
     strs = [raw[k] for k in ("suite", "fingerprint", "evaluated_at", "evaluated_by")]
     if not all(isinstance(s, str) for s in strs) or not is_finite_score(thr):
         c.add("schema", ("evaluation",), "'evaluation' fields have the wrong types")
         return None
-    return Evaluation(raw["suite"], float(thr), raw["fingerprint"], raw["evaluated_at"], raw["evaluated_by"])
+    return Evaluation(
+        raw["suite"], float(thr), raw["fingerprint"], raw["evaluated_at"], raw["evaluated_by"]
+    )
 
 
-def build_version(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> tuple[PromptVersion | None, list[Problem]]:
+def build_version(
+    path: str, loaded: Loaded, expect: tuple[str, str] | None
+) -> tuple[PromptVersion | None, list[Problem]]:
     """A PromptVersion from a version file, and every problem found in it."""
     c = _Collector(path, loaded)
     data = loaded.data
@@ -132,14 +142,30 @@ def build_version(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> 
     author = c.string("author")
     created = c.string("created_at")
     if pid is not None and not is_valid_id(pid):
-        c.add("identifier", ("prompt_id",), f"invalid prompt id {pid!r}: lowercase letters and digits separated by '_' or '-'")
+        c.add(
+            "identifier",
+            ("prompt_id",),
+            f"invalid prompt id {pid!r}: lowercase letters and digits separated by '_' or '-'",
+        )
     if ver is not None and not is_valid_version(ver):
-        c.add("version", ("version",), f"invalid version {ver!r}: use SemVer MAJOR.MINOR.PATCH[-pre], no 'v', no leading zeros, no '+build'")
+        c.add(
+            "version",
+            ("version",),
+            f"invalid version {ver!r}: use SemVer MAJOR.MINOR.PATCH[-pre], no 'v', no leading zeros, no '+build'",
+        )
     if expect is not None:
         if pid is not None and pid != expect[0]:
-            c.add("path-mismatch", ("prompt_id",), f"prompt_id {pid!r} does not match its folder {expect[0]!r}")
+            c.add(
+                "path-mismatch",
+                ("prompt_id",),
+                f"prompt_id {pid!r} does not match its folder {expect[0]!r}",
+            )
         if ver is not None and ver != expect[1]:
-            c.add("path-mismatch", ("version",), f"version {ver!r} does not match the file name {expect[1]!r}")
+            c.add(
+                "path-mismatch",
+                ("version",),
+                f"version {ver!r} does not match the file name {expect[1]!r}",
+            )
     has_c, has_m = "content" in data, "messages" in data
     content: str | None = None
     messages: tuple[Message, ...] | None = None
@@ -164,7 +190,11 @@ def build_version(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> 
             if templates and all(t is not None for t in templates):
                 names = {n for t in templates if t is not None for n in t.fields}
                 if set(variables) != names or len(set(variables)) != len(variables):
-                    c.add("variables", ("variables",), f"variables {sorted(variables)} do not equal the template's placeholders {sorted(names)}; list each placeholder once")
+                    c.add(
+                        "variables",
+                        ("variables",),
+                        f"variables {sorted(variables)} do not equal the template's placeholders {sorted(names)}; list each placeholder once",
+                    )
     model = data.get("model")
     if model is not None and not isinstance(model, dict):
         c.add("schema", ("model",), "'model' must be a mapping of model settings")
@@ -175,7 +205,11 @@ def build_version(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> 
         tested = False
     score = data.get("evaluation_score")
     if score is not None and not is_finite_score(score):
-        c.add("score", ("evaluation_score",), f"evaluation_score must be a finite number in 0..1 or null, got {score!r}")
+        c.add(
+            "score",
+            ("evaluation_score",),
+            f"evaluation_score must be a finite number in 0..1 or null, got {score!r}",
+        )
         score = None
     evaluation = _evaluation(c)
     if c.problems:
@@ -187,13 +221,23 @@ def build_version(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> 
         messages=messages, variables=variables, model=model, evaluation=evaluation,
     )  # fmt: skip
     if v.tested and not v.is_tested:
-        why = "has no evaluation record" if evaluation is None else "was evaluated on different content or model"
-        c.add("fingerprint", ("tested",), f"tested: true but the version {why}; run `promptreg eval {pid} {ver}` or set tested: false")
+        why = (
+            "has no evaluation record"
+            if evaluation is None
+            else "was evaluated on different content or model"
+        )
+        c.add(
+            "fingerprint",
+            ("tested",),
+            f"tested: true but the version {why}; run `promptreg eval {pid} {ver}` or set tested: false",
+        )
     # A stale `tested` still yields the record (it counts as untested) so commands can show it.
     return v, c.problems
 
 
-def build_pointer(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> tuple[PromptDeployment | None, list[Problem]]:
+def build_pointer(
+    path: str, loaded: Loaded, expect: tuple[str, str] | None
+) -> tuple[PromptDeployment | None, list[Problem]]:
     """A PromptDeployment from a pointer file ``expect`` = (environment, prompt_id)."""
     c = _Collector(path, loaded)
     c.unknown(_POINTER_FIELDS)
@@ -210,14 +254,22 @@ def build_pointer(path: str, loaded: Loaded, expect: tuple[str, str] | None) -> 
             c.add("identifier", (key,), f"invalid {key} {value!r}")
     for key, value in (("version", ver), ("previous_version", prev)):
         if value is not None and not is_valid_version(value):
-            c.add("version", (key,), f"invalid {key} {value!r}: use SemVer like \"1.2.0\"")
+            c.add("version", (key,), f'invalid {key} {value!r}: use SemVer like "1.2.0"')
     if action is not None and action not in ACTIONS:
         c.add("schema", ("action",), f"action must be one of {', '.join(ACTIONS)}")
     if expect is not None:
         if env is not None and env != expect[0]:
-            c.add("path-mismatch", ("environment",), f"environment {env!r} does not match its folder {expect[0]!r}")
+            c.add(
+                "path-mismatch",
+                ("environment",),
+                f"environment {env!r} does not match its folder {expect[0]!r}",
+            )
         if pid is not None and pid != expect[1]:
-            c.add("path-mismatch", ("prompt_id",), f"prompt_id {pid!r} does not match the file name {expect[1]!r}")
+            c.add(
+                "path-mismatch",
+                ("prompt_id",),
+                f"prompt_id {pid!r} does not match the file name {expect[1]!r}",
+            )
     if c.problems:
         return None, c.problems
     assert pid is not None and env is not None and ver is not None and action is not None
@@ -230,7 +282,11 @@ def build_settings(path: str, loaded: Loaded) -> tuple[Settings | None, list[Pro
     c.unknown({"environments"})
     raw = loaded.data.get("environments")
     if not isinstance(raw, dict) or not raw:
-        c.add("settings", ("environments",), "'environments' must be a non-empty mapping of environment name to policy")
+        c.add(
+            "settings",
+            ("environments",),
+            "'environments' must be a non-empty mapping of environment name to policy",
+        )
         return None, c.problems
     envs: list[EnvironmentPolicy] = []
     for name, pol in raw.items():
@@ -239,7 +295,11 @@ def build_settings(path: str, loaded: Loaded) -> tuple[Settings | None, list[Pro
             c.add("identifier", where, f"invalid environment name {name!r}")
             continue
         pol = {} if pol is None else pol
-        if not isinstance(pol, dict) or not set(pol) <= {"require_tested", "min_score", "promote_from"}:
+        if not isinstance(pol, dict) or not set(pol) <= {
+            "require_tested",
+            "min_score",
+            "promote_from",
+        }:
             c.add("settings", where, "a policy takes require_tested, min_score and promote_from")
             continue
         req = pol.get("require_tested", True)
@@ -250,7 +310,11 @@ def build_settings(path: str, loaded: Loaded) -> tuple[Settings | None, list[Pro
         if ms is not None and not is_finite_score(ms):
             c.add("settings", (*where, "min_score"), "min_score must be a number in 0..1")
         if pf is not None and (not isinstance(pf, str) or pf not in raw or pf == name):
-            c.add("settings", (*where, "promote_from"), f"promote_from must name another configured environment, got {pf!r}")
+            c.add(
+                "settings",
+                (*where, "promote_from"),
+                f"promote_from must name another configured environment, got {pf!r}",
+            )
         envs.append(EnvironmentPolicy(name, req is True, None if ms is None else float(ms), pf))
     if c.problems:
         return None, c.problems

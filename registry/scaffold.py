@@ -38,7 +38,10 @@ def init_registry(root: Path) -> list[str]:
             p.mkdir()
             (p / ".gitkeep").write_bytes(b"")
             created.append(f"{folder}/")
-    for name, text in (("promptreg.yaml", SETTINGS_TEXT), (".pre-commit-config.yaml", PRE_COMMIT_TEXT)):
+    for name, text in (
+        ("promptreg.yaml", SETTINGS_TEXT),
+        (".pre-commit-config.yaml", PRE_COMMIT_TEXT),
+    ):
         p = root / name
         if not p.exists():
             atomic_write(p, text.encode("utf-8"))

@@ -44,9 +44,7 @@ class Snapshot:
         self._lock = threading.Lock()
         res = view.settings_result()
         if res.problems:
-            raise ValidationError(
-                "; ".join(str(p) for p in res.problems), list(res.problems)
-            )
+            raise ValidationError("; ".join(str(p) for p in res.problems), list(res.problems))
         assert isinstance(res.record, Settings)
         self.settings: Settings = res.record
 
@@ -58,14 +56,15 @@ class Snapshot:
     def active(self, prompt_id: str, environment: str) -> PromptVersion | None:
         """The version active in ``environment``; cached after the first call."""
         key = (prompt_id, environment)
-        hit = self._active.get(key, _MISSING)
+        hit: PromptVersion | None | object = self._active.get(key, _MISSING)
         if hit is not _MISSING:
             return hit  # type: ignore[return-value]
         with self._lock:
             hit = self._active.get(key, _MISSING)
             if hit is _MISSING:
-                hit = self._resolve(prompt_id, environment)
-                self._active[key] = hit  # type: ignore[assignment]
+                resolved = self._resolve(prompt_id, environment)
+                self._active[key] = resolved
+                return resolved
         return hit  # type: ignore[return-value]
 
     def _resolve(self, prompt_id: str, environment: str) -> PromptVersion | None:
@@ -136,9 +135,7 @@ def dir_token(root: Path, snap: Snapshot | None) -> tuple[object, ...]:
     return tuple(items)
 
 
-def build_snapshot(
-    root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None
-) -> Snapshot:
+def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None) -> Snapshot:
     """A new snapshot of ``root``; raises RegistryError when it does not load or when any
     entry the previous snapshot served fails to resolve in it."""
     if git:

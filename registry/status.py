@@ -30,7 +30,9 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
     if environment is None:
         envs += extra
     irregular = _irregular_pointers(view)
-    prompt_ids = sorted(set(view.version_index()) | {pid for _, pid in pointers} | {pid for _, pid in irregular})
+    prompt_ids = sorted(
+        set(view.version_index()) | {pid for _, pid in pointers} | {pid for _, pid in irregular}
+    )
     rows: list[dict[str, Any]] = []
     for pid in prompt_ids:
         for env in envs:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from registry.errors import LoadError, NotFoundError
+from registry.errors import NotFoundError
 from registry.paths import MANAGED_DIRS, SETTINGS
 from registry.yamlio import Loaded, YamlError, load_yaml_bytes, load_yaml_file
 

@@ -127,8 +127,7 @@ class Template:
                 raise TemplateError(f"missing variable {name!r}") from None
             if not isinstance(value, ALLOWED_TYPES):
                 raise TemplateError(
-                    f"variable {name!r} must be str, int, float or bool,"
-                    f" got {type(value).__name__}"
+                    f"variable {name!r} must be str, int, float or bool, got {type(value).__name__}"
                 )
             out.append(value if isinstance(value, str) else str(value))
             out.append(chunks[i + 1])

@@ -80,8 +80,8 @@ def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str
 
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
     """Write a new version file; it is always untested. Raises AlreadyExistsError."""
-    from registry.yamlio import load_yaml_bytes
     from registry.records import build_version
+    from registry.yamlio import load_yaml_bytes
 
     rel = version_path(v.prompt_id, v.version)
     v = replace(v, tested=False, evaluation_score=None, evaluation=None, is_active=False)
@@ -91,7 +91,9 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
         v = replace(v, author=resolve_actor(root, None, "--author"))
     text = dump_yaml(version_document(v), _schema_url("prompt-version"))
     # Verify the file as every reader will see it before it reaches the disk.
-    built, problems = build_version(rel, load_yaml_bytes(text.encode(), rel), (v.prompt_id, v.version))
+    built, problems = build_version(
+        rel, load_yaml_bytes(text.encode(), rel), (v.prompt_id, v.version)
+    )
     if problems or built is None:
         raise ValidationError(
             "refusing to write an invalid version: " + "; ".join(str(p) for p in problems), problems
@@ -146,7 +148,9 @@ def _check_env(view: RegistryView, environment: str) -> None:
         )
 
 
-def _current_pointer(view: RegistryView, environment: str, prompt_id: str) -> PromptDeployment | None:
+def _current_pointer(
+    view: RegistryView, environment: str, prompt_id: str
+) -> PromptDeployment | None:
     res = view.pointer_result(environment, prompt_id)
     if res.problems:
         raise ValidationError(
@@ -168,7 +172,12 @@ def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: 
 
 
 def _require_committed(
-    root: Path, v: PromptVersion, environment: str, commit: bool, view: RegistryView, promotion: bool
+    root: Path,
+    v: PromptVersion,
+    environment: str,
+    commit: bool,
+    view: RegistryView,
+    promotion: bool,
 ) -> None:
     """With --commit, the pointer commit must stand on its own in HEAD: the version it names,
     the settings and the promotion source pointer may not exist only in the working tree."""
@@ -190,9 +199,7 @@ def _require_committed(
         )
 
 
-def _write_pointer(
-    root: Path, d: PromptDeployment, commit: bool, message: str
-) -> PromptDeployment:
+def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
     doc: dict[str, Any] = {
         "prompt_id": d.prompt_id,
         "environment": d.environment,

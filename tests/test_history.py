@@ -426,8 +426,19 @@ def test_history_uses_a_fixed_number_of_processes(
     monkeypatch.setattr(history_mod, "_BATCH", 4)  # several batches through the one cat-file
     events = history(repo, PID, None, ["development", "staging", "production"])
     assert len(events) == 30
-    # Whatever the history length: is-shallow, one log, one cat-file.
-    assert [a[3] for a in started] == ["rev-parse", "-c", "cat-file"], started
+    # Whatever the history length: is-shallow, the chain's times, one log, one cat-file.
+    assert sorted(a[3] for a in started) == ["-c", "cat-file", "rev-list", "rev-parse"], started
+
+
+def test_times_are_monotonic_along_the_whole_first_parent_chain(repo: Path) -> None:
+    _deploy(repo, "1.0.0", T0)
+    _unrelated(repo, T0 + 500)  # a commit whose clock runs ahead
+    _deploy(repo, "1.1.0", T0 + 200)
+    events = history(repo, PID, ENV, [ENV])
+    assert [e.version for e in events] == ["1.0.0", "1.1.0"]
+    assert events[1].deployed_at == datetime.fromtimestamp(T0 + 500, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def test_history_is_immune_to_user_log_config(repo: Path) -> None:

@@ -150,7 +150,9 @@ def test_broken_update_keeps_the_last_good_snapshot(repo: Path) -> None:
         assert reg.last_error is not None and "deployments/production/hello.yaml" in reg.last_error
         assert reg.snapshot_id == good
         # A pointer to a missing version is refused the same way.
-        write(repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", "9.9.9"))
+        write(
+            repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", "9.9.9")
+        )
         commit_all(repo, "pointer to nothing")
         assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.last_error is not None and "9.9.9" in reg.last_error

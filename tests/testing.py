@@ -80,7 +80,7 @@ def pointer_yaml(
     """A deployment pointer file."""
     prev = f'"{previous}"' if previous else "null"
     text = (
-        f"prompt_id: {prompt_id}\nenvironment: {env}\nversion: \"{version}\"\n"
+        f'prompt_id: {prompt_id}\nenvironment: {env}\nversion: "{version}"\n'
         f"previous_version: {prev}\naction: {action}\ndeployed_by: {by}\n"
         'deployed_at: "2026-11-21T09:30:00Z"\n'
     )
@@ -97,7 +97,9 @@ LENIENT_SETTINGS = (
 )
 
 
-def run_cli(*args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``promptreg`` CLI in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "registry", *args],
