@@ -57,9 +57,8 @@ def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
     elif parts[0] == DEPLOYMENTS and len(parts) == 3 and stem is not None:
         if is_valid_id(parts[1]) and is_valid_id(stem):
             return ("pointer", (parts[1], stem))
-    elif parts[0] == EVALS and len(parts) == 2 and stem is not None:
-        if is_valid_id(stem):
-            return ("suite", (stem,))
+    elif parts[0] == EVALS and len(parts) == 2 and stem is not None and is_valid_id(stem):
+        return ("suite", (stem,))
     return ("unexpected", ())
 
 

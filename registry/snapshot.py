@@ -56,7 +56,7 @@ class Snapshot:
     def active(self, prompt_id: str, environment: str) -> PromptVersion | None:
         """The version active in ``environment``; cached after the first call."""
         key = (prompt_id, environment)
-        hit: PromptVersion | None | object = self._active.get(key, _MISSING)
+        hit: PromptVersion | object | None = self._active.get(key, _MISSING)
         if hit is not _MISSING:
             return hit  # type: ignore[return-value]
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -33,10 +34,8 @@ def _registry(repo: Path, version: str = "1.0.0", text: str | None = None) -> No
 def _children() -> int:
     total = 0
     for task in Path("/proc/self/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             total += len((task / "children").read_text().split())
-        except OSError:
-            pass
     return total
 
 
