@@ -29,6 +29,8 @@ def check_view(
         problems += settings_res.problems
     settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
 
+    if selected is None:
+        view.preload([e.path for e in entries if e.kind == FILE])
     for e in entries:
         if selected is not None and e.path not in selected and not _under(e.path, selected):
             continue

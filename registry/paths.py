@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from registry.ids import (
     is_valid_id,
@@ -36,6 +37,7 @@ def suite_path(prompt_id: str) -> str:
     return f"{EVALS}/{validate_prompt_id(prompt_id)}.yaml"
 
 
+@lru_cache(maxsize=65536)
 def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
     """What a repo-relative path is: ("version", (pid, ver)), ("pointer", (env, pid)),
     ("suite", (pid,)), ("settings", ()), ("unexpected", ()) under a managed folder, or None

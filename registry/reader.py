@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from registry.errors import LoadError
 from registry.ids import version_key
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, pointer_path, version_path
 from registry.records import build_pointer, build_settings, build_version
-from registry.store import FILE, Entry, Source
+from registry.store import FILE, DirSource, Entry, Source
 from registry.yamlio import Loaded, YamlError
 
 
@@ -28,6 +30,20 @@ def _load_problem(exc: LoadError, path: str) -> Problem:
     return Problem(code, exc.path or path, exc.line, exc.bare_message)
 
 
+PARALLEL_MIN_FILES = 2000
+
+
+def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, Loaded_]:
+    root, schema, paths = args
+    view = RegistryView(DirSource(root), schema=schema)
+    out: dict[str, Loaded_] = {}
+    for path in paths:
+        res = view.result_for(path)
+        if res is not None:
+            out[path] = res
+    return out
+
+
 class RegistryView:
     """Settings, versions and pointers of one source; ``schema=True`` adds JSON Schema checks."""
 
@@ -36,6 +52,8 @@ class RegistryView:
         self.schema = schema
         self._cache: dict[str, Loaded_] = {}
         self._entries: list[Entry] | None = None
+        self._versions: dict[str, list[str]] | None = None
+        self._pointers: dict[tuple[str, str], str] | None = None
 
     # -- listing -----------------------------------------------------------------------------
     def entries(self) -> list[Entry]:
@@ -46,20 +64,26 @@ class RegistryView:
 
     def version_index(self) -> dict[str, list[str]]:
         """prompt id -> versions in SemVer order, from file names."""
+        if self._versions is not None:
+            return self._versions
         out: dict[str, list[str]] = defaultdict(list)
         for e in self.entries():
             c = classify(e.path)
             if c and c[0] == "version" and e.kind == FILE:
                 out[c[1][0]].append(c[1][1])
-        return {pid: sorted(vs, key=version_key) for pid, vs in sorted(out.items())}
+        self._versions = {pid: sorted(vs, key=version_key) for pid, vs in sorted(out.items())}
+        return self._versions
 
     def pointer_index(self) -> dict[tuple[str, str], str]:
         """(environment, prompt id) -> pointer path."""
+        if self._pointers is not None:
+            return self._pointers
         out: dict[tuple[str, str], str] = {}
         for e in self.entries():
             c = classify(e.path)
             if c and c[0] == "pointer" and e.kind == FILE:
                 out[(c[1][0], c[1][1])] = e.path
+        self._pointers = out
         return out
 
     # -- loading -----------------------------------------------------------------------------
@@ -95,6 +119,29 @@ class RegistryView:
         else:
             rec, probs = build_settings(path, loaded)
         return Loaded_(rec, probs, loaded)
+
+    def preload(self, paths: list[str]) -> None:
+        """Load many files ahead of use, in worker processes when there are enough of them and
+        the source is a directory (parsing and schema validation are CPU-bound)."""
+        import multiprocessing
+
+        todo = [p for p in paths if p not in self._cache]
+        workers = min(os.cpu_count() or 1, 4)
+        if (
+            len(todo) < PARALLEL_MIN_FILES
+            or workers < 2
+            or not isinstance(self.source, DirSource)
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            for path in todo:
+                self.result_for(path)
+            return
+        chunks = [todo[i::workers] for i in range(workers)]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            parts = pool.map(_load_chunk, [(self.source.root, self.schema, c) for c in chunks])
+        for part in parts:
+            self._cache.update(part)
 
     def settings_result(self) -> Loaded_:
         """Settings (the strict default when there is no file) and their problems."""
