@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from registry.checks import check_view
-from registry.errors import LoadError, NotFoundError
+from registry.errors import GitError, LoadError, NotFoundError
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.reader import RegistryView
@@ -31,7 +31,7 @@ def run_check(
     if (staged or base) and not has_git:
         raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")
     if staged:
-        return _check_staged(root)
+        return _check_staged(root, base)
     if base is not None:
         return _check_base(root, base)
     view = RegistryView(DirSource(root), schema=True)
@@ -81,7 +81,31 @@ def _changed_pointers_worktree(root: Path) -> set[str]:
     return paths
 
 
-def _check_staged(root: Path) -> tuple[list[Problem], str]:
+def _release_base(root: Path, head: str, base: str | None) -> str:
+    """Where versions count as released for a commit: where the branch left ``base`` (or its
+    upstream, or origin's default branch); HEAD itself when there is none of these. Versions
+    added on the branch since can still be amended before they are merged."""
+    from registry.gitio import merge_base, rev_parse
+
+    candidates = [base] if base is not None else ["@{upstream}", "refs/remotes/origin/HEAD"]
+    for ref in candidates:
+        try:
+            commit = rev_parse(root, ref)
+        except GitError:  # "no upstream configured", a detached HEAD
+            if base is not None:
+                raise
+            commit = None
+        if commit is None:
+            if base is not None:
+                raise NotFoundError(f"--base {base!r} is not a known git revision")
+            continue
+        found = merge_base(root, commit, head)
+        if found is not None:
+            return found
+    return head
+
+
+def _check_staged(root: Path, base: str | None = None) -> tuple[list[Problem], str]:
     from registry.gitio import diff_names, rev_parse
 
     head = rev_parse(root, "HEAD")
@@ -98,7 +122,10 @@ def _check_staged(root: Path) -> tuple[list[Problem], str]:
         problems = check_view(
             view, managed, {p for p in managed if p.startswith(DEPLOYMENTS + "/")}
         )
-        base_view = RegistryView(GitSource(root, head, cat=view.source._cat))  # type: ignore[attr-defined]
+        released = _release_base(root, head, base)
+        if released != head:
+            changes = diff_names(root, released, None, cached=True)
+        base_view = RegistryView(GitSource(root, released, cat=view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, view, changes)
     finally:
         view.source.close()  # type: ignore[attr-defined]
@@ -107,7 +134,7 @@ def _check_staged(root: Path) -> tuple[list[Problem], str]:
 
 
 def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
-    from registry.gitio import diff_names, is_shallow, rev_parse
+    from registry.gitio import diff_names, is_shallow, merge_base, rev_parse
 
     if rev_parse(root, base) is None:
         hint = (
@@ -118,10 +145,14 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         raise NotFoundError(f"--base {base!r} is not a known git revision{hint}")
     head_view = RegistryView(GitSource(root, "HEAD"), schema=True)
     try:
-        changes = diff_names(root, base, "HEAD")
+        # Compare with where the branch left the base, as a pull request's diff does: what
+        # the base released since then is not this branch's deletion.
+        assert head_view.source.commit is not None  # type: ignore[attr-defined]
+        fork_point = merge_base(root, base, head_view.source.commit) or base  # type: ignore[attr-defined]
+        changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
         problems = check_view(head_view, None, pointers)
-        base_view = RegistryView(GitSource(root, base, cat=head_view.source._cat))  # type: ignore[attr-defined]
+        base_view = RegistryView(GitSource(root, fork_point, cat=head_view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, head_view, changes)
     finally:
         head_view.source.close()  # type: ignore[attr-defined]

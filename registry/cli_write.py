@@ -4,6 +4,7 @@ check."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -91,7 +92,7 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
     if not v.author:
         from registry.fsio import resolve_actor
 
-        v = PromptVersion(**{**v.__dict__, "author": resolve_actor(c.root, None, "--author")})
+        v = replace(v, author=resolve_actor(c.root, None, "--author"))
     written = c.reg.register(v, commit=commit)
     click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
 
@@ -234,6 +235,8 @@ def check(
     """Validate the registry; exit 1 when any problem is found."""
     from registry.checkrun import run_check
 
+    if files and (staged or base is not None):
+        raise click.UsageError("FILES cannot be combined with --staged or --base")
     cwd = c.root if c.root_opt else Path.cwd()
     problems, summary = run_check(
         c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd

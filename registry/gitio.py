@@ -160,6 +160,17 @@ def rev_parse(root: Path, rev: str) -> str | None:
     return proc.stdout.decode("ascii").strip()
 
 
+def merge_base(root: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    args = ("merge-base", "--end-of-options", _check_rev(a), _check_rev(b))
+    proc = _run(root, args)
+    if proc.returncode == 1:
+        return None
+    if proc.returncode != 0:
+        raise _failure(root, args, proc.returncode, proc.stderr)
+    return proc.stdout.decode("ascii").strip()
+
+
 def _entries(out: bytes, stage_zero: bool = False) -> list[TreeEntry]:
     found: list[TreeEntry] = []
     for record in out.split(b"\0"):

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -213,9 +214,15 @@ class PromptRegistry:
         from registry import history
 
         validate_prompt_id(prompt_id)
-        envs = self._current().settings.names
         if environment is not None:
             validate_environment(environment)
+            return history.history(self.root, prompt_id, environment, (environment,))
+        try:
+            envs = self._current().settings.names
+        except RegistryError:
+            # History is what one reads when the current state is broken: fall back to the
+            # default environments and whatever folders the checkout has.
+            envs = tuple(dict.fromkeys([*Settings().names, *_env_dirs(self.root)]))
         return history.history(self.root, prompt_id, environment, envs)
 
     def active_at(
@@ -234,10 +241,16 @@ class PromptRegistry:
             return None
         src_view = RegistryView(_git_source(self.root, ev.commit))
         try:
-            v = src_view.version(prompt_id, ev.version)
+            res = src_view.version_result(prompt_id, ev.version)
         finally:
             src_view.source.close()  # type: ignore[attr-defined]
-        return v
+        if not isinstance(res.record, PromptVersion):
+            why = "; ".join(str(p) for p in res.problems) or "its file does not exist there"
+            raise NotFoundError(
+                f"{environment} pointed at {prompt_id} {ev.version} at {when.isoformat()}"
+                f" (commit {ev.commit[:12]}), but that version cannot be read: {why}"
+            )
+        return replace(res.record, is_active=True)
 
     # -- writes (see registry.writer) ------------------------------------------------------------
     def register(self, version: PromptVersion, *, commit: bool = False) -> PromptVersion:
@@ -298,6 +311,15 @@ class PromptRegistry:
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
             commit=commit, progress=progress,
         )  # fmt: skip
+
+
+def _env_dirs(root: Path) -> list[str]:
+    from registry.ids import is_valid_id
+
+    try:
+        return sorted(p.name for p in (root / "deployments").iterdir() if is_valid_id(p.name))
+    except OSError:
+        return []
 
 
 def _git_source(root: Path, commit: str) -> Any:

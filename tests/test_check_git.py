@@ -20,7 +20,6 @@ from tests.testing import (
     LENIENT_SETTINGS,
     commit_all,
     git,
-    init_repo,
     pointer_yaml,
     run_cli,
     version_yaml,
@@ -117,6 +116,67 @@ def test_staged_tested_pointer_passes_while_the_working_tree_is_bad(repo: Path) 
     assert code == 1 and codes(problems) == {("untested", PROD)}
 
 
+def test_staged_pointer_to_a_version_evaluated_only_in_the_working_tree_is_refused(
+    repo: Path,
+) -> None:
+    released(repo)
+    # `promptreg eval` recorded the result on disk, but only the pointer was staged.
+    write(repo, V2, evaluated_yaml("1.1.0", "Second. {context} {query}\n"))
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
+    git(repo, "add", PROD)
+    code, problems = check_json(repo, "--staged")
+    assert code == 1
+    assert codes(problems) == {("untested", PROD)}
+    assert check_json(repo) == (0, [])
+    git(repo, "add", V2)
+    assert check_json(repo, "--staged") == (0, [])
+
+
+def test_staged_pointer_judges_the_staged_copy_of_its_version(repo: Path) -> None:
+    released(repo)
+    write(repo, V2, evaluated_yaml("1.1.0", "Second. {context} {query}\n"))
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
+    git(repo, "add", "-A")
+    # An unstaged edit voids the evaluation on disk; the commit records the tested copy.
+    write(repo, V2, (repo / V2).read_text().replace("Second.", "Second, edited."))
+    assert check_json(repo, "--staged") == (0, [])
+    code, problems = check_json(repo)
+    assert code == 1 and ("untested", PROD) in codes(problems)
+
+
+def test_staged_settings_are_read_from_the_index(repo: Path) -> None:
+    released(repo)
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
+    git(repo, "add", "-A")
+    write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
+    assert check_json(repo, "--staged") == (0, [])  # the staged settings are lenient
+    git(repo, "add", "promptreg.yaml")
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    code, problems = check_json(repo, "--staged")
+    assert code == 1 and codes(problems) == {("untested", PROD)}
+
+
+def test_staged_stricter_settings_check_the_pointers_already_committed(repo: Path) -> None:
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    write(repo, V2, version_yaml(PID, "1.1.0"))
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0"))
+    commit_all(repo, "lenient production")
+    write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
+    git(repo, "add", "promptreg.yaml")
+    code, problems = check_json(repo, "--staged")
+    assert code == 1 and codes(problems) == {("untested", PROD)}
+
+
+def test_staged_check_from_a_subdirectory(repo: Path) -> None:
+    released(repo)
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
+    git(repo, "add", PROD)
+    proc = run_cli("check", "--staged", cwd=repo / "prompts" / PID)
+    assert proc.returncode == 1, proc.stderr
+    assert f"{PROD}:3: untested" in proc.stderr
+
+
 def test_staged_pointer_to_a_version_only_on_disk_is_refused(repo: Path) -> None:
     released(repo)
     write(repo, f"prompts/{PID}/1.2.0.yaml", evaluated_yaml("1.2.0"))  # untracked, never added
@@ -180,7 +240,7 @@ def test_staged_edit_of_a_frozen_field_is_refused_with_the_line(
     assert code == 1
     frozen = [p for p in problems if p["code"] == "frozen-field"]
     assert [(p["path"], p["line"]) for p in frozen] == [(V1, line)]
-    assert repr(field) in frozen[0]["message"] or field in frozen[0]["message"]
+    assert f"'{field}' of a released version may not change" in frozen[0]["message"]
     proc = cli(repo, "check", "--staged")
     assert f"{V1}:{line}: frozen-field" in proc.stderr
 
@@ -263,15 +323,44 @@ def test_staged_symlink_under_deployments_is_refused(repo: Path) -> None:
     assert ("symlink", "deployments/staging/hr.yaml") in codes(problems)
 
 
+def test_staged_pointer_to_an_intent_to_add_version_is_refused(repo: Path) -> None:
+    released(repo)
+    new = f"prompts/{PID}/1.2.0.yaml"
+    write(repo, new, evaluated_yaml("1.2.0"))
+    git(repo, "add", "--intent-to-add", new)  # recorded as nothing by `git commit`
+    write(repo, PROD, pointer_yaml(PID, "production", "1.2.0", previous="1.0.0"))
+    git(repo, "add", PROD)
+    code, problems = check_json(repo, "--staged")
+    assert code == 1
+    assert {c for c, p in codes(problems) if p == PROD} & {"missing-version", "invalid-version"}
+
+
+@pytest.mark.parametrize("where", [f"prompts/{PID}/2.0.0.yaml", f"prompts/{PID}/sub"])
+def test_staged_and_committed_gitlink_under_prompts_is_refused(repo: Path, where: str) -> None:
+    released(repo)
+    sha = head(repo)
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sha},{where}")
+    code, problems = check_json(repo, "--staged")
+    assert code == 1 and ("not-regular", where) in codes(problems)
+    git(repo, "commit", "-q", "--no-verify", "-m", "a gitlink")
+    code, problems = check_json(repo, "--base", "HEAD~1")
+    assert code == 1 and ("not-regular", where) in codes(problems)
+
+
+def test_staged_deletion_of_a_whole_prompt_is_refused(repo: Path) -> None:
+    released(repo)
+    git(repo, "rm", "-q", "-r", f"prompts/{PID}", PROD)
+    code, problems = check_json(repo, "--staged")
+    assert code == 1
+    assert codes(problems) == {("deleted-version", V1), ("deleted-version", V2)}
+
+
 # -- the hook sees git's temporary index (GIT_INDEX_FILE) ------------------------------------
 
 
 def _install_hook(repo: Path) -> None:
     hook = repo / ".git/hooks/pre-commit"
-    hook.write_text(
-        "#!/bin/sh\n"
-        f'exec "{sys.executable}" -m registry check --staged\n'
-    )
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m registry check --staged\n')
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
@@ -324,6 +413,39 @@ def test_hook_ignores_a_bad_unstaged_edit_that_is_not_committed(repo: Path) -> N
     write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
     proc = _commit(repo, "-m", "docs")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_hook_checks_a_deletion_made_only_in_the_working_tree(repo: Path) -> None:
+    released(repo)
+    _install_hook(repo)
+    before = head(repo)
+    (repo / V2).unlink()  # `rm`, not `git rm`: only `commit -a` records it
+    proc = _commit(repo, "-a", "-m", "drop 1.1.0")
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"{V2}: deleted-version" in proc.stderr
+    assert head(repo) == before
+
+
+def test_merge_hook_checks_the_merged_index(repo: Path) -> None:
+    released(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
+    _sneak(repo, "deploy untested 1.1.0")
+    git(repo, "checkout", "-q", "main")
+    write(repo, "README.md", "notes\n")
+    commit_all(repo, "main moves on")
+    hook = repo / ".git/hooks/pre-merge-commit"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m registry check --staged\n')
+    hook.chmod(0o755)
+    before = head(repo)
+    proc = subprocess.run(
+        ["git", "merge", "--no-ff", "-m", "Merge feature", "feature"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stderr
+    assert head(repo) == before
+    git(repo, "merge", "--abort")
 
 
 def test_relative_git_index_file_is_resolved_from_the_caller(repo: Path) -> None:
@@ -424,6 +546,14 @@ def test_base_catches_a_symlink(feature: Path, where: str) -> None:
     assert ("symlink", where) in codes(problems)
 
 
+def test_base_catches_a_released_version_replaced_by_a_symlink(feature: Path) -> None:
+    (feature / V2).unlink()
+    (feature / V2).symlink_to("1.0.0.yaml")
+    _sneak(feature, "1.1.0 becomes a link to 1.0.0")
+    code, problems = check_json(feature, "--base", "main")
+    assert code == 1 and ("symlink", V2) in codes(problems)
+
+
 def test_base_catches_an_untested_version_in_production(feature: Path) -> None:
     write(feature, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
     _sneak(feature, "deploy untested 1.1.0")
@@ -444,13 +574,47 @@ def test_base_catches_a_pointer_to_a_missing_version(feature: Path) -> None:
 
 
 def test_base_passes_a_clean_feature_branch(feature: Path) -> None:
-    write(feature, f"prompts/{PID}/1.2.0.yaml", evaluated_yaml("1.2.0", "Third. {context} {query}\n"))
+    write(
+        feature, f"prompts/{PID}/1.2.0.yaml", evaluated_yaml("1.2.0", "Third. {context} {query}\n")
+    )
     _sneak(feature, "add 1.2.0")
     write(feature, PROD, pointer_yaml(PID, "production", "1.2.0", previous="1.0.0"))
     _sneak(feature, "deploy 1.2.0")
     proc = cli(feature, "check", "--base", "main")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_base_passes_a_version_added_and_edited_on_the_branch(feature: Path) -> None:
+    new = f"prompts/{PID}/1.2.0.yaml"
+    write(feature, new, version_yaml(PID, "1.2.0", "Draft {query}\n"))
+    _sneak(feature, "add 1.2.0")
+    write(feature, new, version_yaml(PID, "1.2.0", "Better draft {query}\n", description="Fix"))
+    _sneak(feature, "rework 1.2.0 before it is released")
+    assert check_json(feature, "--base", "main") == (0, [])
+
+
+def test_base_passes_a_branch_behind_main(feature: Path) -> None:
+    """A branch that has not merged main's newer commits deletes nothing: "since REF" is
+    what the branch changed since it left REF (the merge base), as in a pull request."""
+    write(feature, "README.md", "branch work\n")
+    _sneak(feature, "branch work")
+    git(feature, "checkout", "-q", "main")
+    write(feature, f"prompts/{PID}/1.2.0.yaml", version_yaml(PID, "1.2.0", "Third {query}\n"))
+    commit_all(feature, "main releases 1.2.0 meanwhile")
+    git(feature, "checkout", "-q", "feature")
+    code, problems = check_json(feature, "--base", "main")
+    assert (code, problems) == (0, [])
+
+
+def test_base_accepts_a_commit_id_and_a_tag(feature: Path) -> None:
+    main = git(feature, "rev-parse", "main").strip()
+    git(feature, "tag", "v1", "main")
+    git(feature, "rm", "-q", V2)
+    _sneak(feature, "delete 1.1.0")
+    for ref in (main, main[:12], "v1", "HEAD~1"):
+        code, problems = check_json(feature, "--base", ref)
+        assert code == 1 and codes(problems) == {("deleted-version", V2)}, ref
 
 
 def test_base_passes_a_re_evaluation(feature: Path) -> None:
@@ -483,7 +647,17 @@ def test_base_in_a_shallow_clone_says_to_fetch_full_history(feature: Path, tmp_p
     write(feature, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
     _sneak(feature, "deploy untested")
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{feature}", str(clone))
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--branch",
+        "feature",
+        f"file://{feature}",
+        str(clone),
+    )
     assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "true"
     for ref in ("main", "origin/main"):
         proc = cli(clone, "check", "--base", ref)
@@ -523,7 +697,11 @@ def timeline(repo: Path) -> dict[str, str]:
     ids["c2"] = commit_all(repo, "unrelated", date=T2)
     write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", "1.0.0", by=SAM, reason="roll out"))
     ids["c3"] = commit_all(repo, "deploy 1.1.0", date=T3)
-    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0", "1.1.0", "rollback", reason="regression"))
+    write(
+        repo,
+        PROD,
+        pointer_yaml(PID, "production", "1.0.0", "1.1.0", "rollback", reason="regression"),
+    )
     ids["c4"] = commit_all(repo, "rollback", date=T4)
     write(repo, V1, version_yaml(PID, "1.0.0", "First, edited {query}\n"))
     (repo / V2).unlink()
@@ -554,7 +732,9 @@ def active_json(repo: Path, at: str, env: str = "production") -> Any:
         ("2026-01-04T12:00:00Z", "1.0.0", "First {query}\n"),  # before the in-place edit
     ],
 )
-def test_active_at(timeline: dict[str, str], repo: Path, at: str, version: str | None, content: str | None) -> None:
+def test_active_at(
+    timeline: dict[str, str], repo: Path, at: str, version: str | None, content: str | None
+) -> None:
     found = active_json(repo, at)
     if version is None:
         assert found is None
@@ -577,7 +757,9 @@ def test_active_at_another_environment_never_deployed(timeline: dict[str, str], 
     assert active_json(repo, "2030-01-01T00:00:00Z", env="staging") is None
 
 
-def test_active_now_and_at_agree_on_the_current_version(timeline: dict[str, str], repo: Path) -> None:
+def test_active_now_and_at_agree_on_the_current_version(
+    timeline: dict[str, str], repo: Path
+) -> None:
     now = cli(repo, "active", PID, "--env", "production", "--json")
     assert now.returncode == 0, now.stderr
     assert json.loads(now.stdout)["version"] == active_json(repo, "2030-01-01T00:00:00Z")["version"]
@@ -605,7 +787,9 @@ def test_history_json_of_every_environment(timeline: dict[str, str], repo: Path)
     proc = cli(repo, "history", PID, "--json")
     assert proc.returncode == 0, proc.stderr
     assert [e["commit"] for e in json.loads(proc.stdout)] == [
-        timeline["c1"], timeline["c3"], timeline["c4"]
+        timeline["c1"],
+        timeline["c3"],
+        timeline["c4"],
     ]
 
 
@@ -645,6 +829,60 @@ def test_active_at_a_no_ff_merge_deploys_when_it_lands(repo: Path) -> None:
     assert merge != branch_commit
 
 
+def test_history_and_active_at_after_the_pointer_is_deleted(repo: Path) -> None:
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    write(repo, V1, version_yaml(PID, "1.0.0", "First {query}\n"))
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    c1 = commit_all(repo, "deploy 1.0.0", date=T1)
+    (repo / PROD).unlink()
+    c2 = commit_all(repo, "take hr out of production", date=T2)
+    proc = cli(repo, "history", PID, "--env", "production", "--json")
+    assert proc.returncode == 0, proc.stderr
+    events = json.loads(proc.stdout)
+    assert [(e["version"], e["previous_version"], e["action"], e["deployed_at"], e["commit"])
+            for e in events] == [("1.0.0", None, "deploy", T1, c1), (None, "1.0.0", "remove", T2, c2)]  # fmt: skip
+    assert active_json(repo, "2026-01-01T12:00:00Z")["version"] == "1.0.0"
+    assert active_json(repo, T2) is None
+
+
+def test_active_at_committed_with_an_offset_zone(repo: Path) -> None:
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    write(repo, V1, version_yaml(PID, "1.0.0", "First {query}\n"))
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    commit_all(repo, "deploy 1.0.0", date="2026-01-01T11:00:00+01:00")
+    proc = cli(repo, "history", PID, "--json")
+    assert [e["deployed_at"] for e in json.loads(proc.stdout)] == [T1]  # shown in UTC
+    assert active_json(repo, "2026-01-01T09:59:59Z") is None
+    assert active_json(repo, "2026-01-01T10:00:00.000001Z")["version"] == "1.0.0"
+
+
+@pytest.mark.parametrize(
+    "version_file",
+    [None, f'prompt_id: {PID}\nversion: "1.0.0"\n'],
+    ids=["missing-version-file", "invalid-version-file"],
+)
+def test_active_at_never_says_nothing_when_history_shows_a_deployment(
+    repo: Path, version_file: str | None
+) -> None:
+    """A pointer committed past the hook to a missing or invalid version: history records the
+    deployment, so `active --at` must not answer "nothing was active" (an audit would be
+    misled); it says what was deployed and why it cannot be shown."""
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    if version_file is not None:
+        write(repo, V1, version_file)
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    commit_all(repo, "deploy 1.0.0", date=T1)
+    proc = cli(repo, "history", PID, "--env", "production", "--json")
+    assert [e["version"] for e in json.loads(proc.stdout)] == ["1.0.0"]
+    for extra in ((), ("--json",)):
+        proc = cli(repo, "active", PID, "--env", "production", "--at", T2, *extra)
+        assert "nothing was active" not in proc.stdout and proc.stdout.strip() != "null", (
+            f"active --at {T2} {' '.join(extra)}: exit {proc.returncode}, {proc.stdout!r}"
+        )
+        assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+        assert "1.0.0" in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     "at",
     [
@@ -654,7 +892,9 @@ def test_active_at_a_no_ff_merge_deploys_when_it_lands(repo: Path) -> None:
         "",
     ],
 )
-def test_active_at_invalid_time_is_a_clear_error(timeline: dict[str, str], repo: Path, at: str) -> None:
+def test_active_at_invalid_time_is_a_clear_error(
+    timeline: dict[str, str], repo: Path, at: str
+) -> None:
     proc = cli(repo, "active", PID, "--env", "production", "--at", at)
     assert proc.returncode == 1, (proc.returncode, proc.stderr)
     assert "invalid time" in proc.stderr and "RFC 3339" in proc.stderr, proc.stderr
@@ -669,7 +909,9 @@ def test_active_at_impossible_date_is_a_clear_error(timeline: dict[str, str], re
     assert "Traceback" not in proc.stderr
 
 
-def test_shallow_clone_refuses_history(timeline: dict[str, str], repo: Path, tmp_path: Path) -> None:
+def test_shallow_clone_refuses_history(
+    timeline: dict[str, str], repo: Path, tmp_path: Path
+) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--depth", "2", f"file://{repo}", str(clone))
     for args in (
@@ -684,10 +926,77 @@ def test_shallow_clone_refuses_history(timeline: dict[str, str], repo: Path, tmp
 
 
 def test_history_of_a_repository_without_commits_is_a_clear_answer(repo: Path) -> None:
-    for args in (("history", PID, "--json"), ("active", PID, "--env", "production", "--at", T1)):
-        proc = cli(repo, *args)
+    for args in (("history", PID), ("active", PID, "--env", "production", "--at", T1)):
+        proc = cli(repo, *args, "--json")
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
-        if proc.returncode == 0:
-            assert json.loads(proc.stdout or "null") in ([], None) or "nothing" in proc.stdout
+        if proc.returncode == 0:  # an empty history, or a clear refusal
+            assert json.loads(proc.stdout) in ([], None)
         else:
             assert proc.returncode == 1 and "no commit" in proc.stderr, proc.stderr
+
+
+# -- what counts as released for --staged -----------------------------------------------------
+
+
+def _clone_with_upstream(repo: Path, tmp_path: Path) -> Path:
+    """``repo`` as origin, and a clone of it tracking origin/main."""
+    released(repo)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    return clone
+
+
+def test_staged_allows_amending_a_version_not_yet_pushed(repo: Path, tmp_path: Path) -> None:
+    clone = _clone_with_upstream(repo, tmp_path)
+    v3 = f"prompts/{PID}/1.2.0.yaml"
+    write(clone, v3, version_yaml(PID, "1.2.0", "Third. {context} {query}\n"))
+    commit_all(clone, "add 1.2.0, not pushed yet")
+    write(clone, v3, version_yaml(PID, "1.2.0", "Third, fixed. {context} {query}\n"))
+    git(clone, "add", v3)
+    code, problems = check_json(clone, "--staged")
+    assert (code, problems) == (0, [])
+    # What origin already has stays frozen.
+    text = (clone / V1).read_text()
+    write(clone, V1, text.replace("You are helpful.", "You are very helpful.", 1))
+    git(clone, "add", V1)
+    code, problems = check_json(clone, "--staged")
+    assert code == 1 and ("frozen-field", V1) in codes(problems)
+
+
+def test_staged_without_upstream_treats_head_as_released(repo: Path) -> None:
+    released(repo)
+    text = (repo / V2).read_text()
+    write(repo, V2, text.replace("Second.", "Second, edited.", 1))
+    git(repo, "add", V2)
+    code, problems = check_json(repo, "--staged")
+    assert code == 1 and codes(problems) == {("frozen-field", V2)}
+
+
+def test_staged_with_base_uses_where_the_branch_left_it(repo: Path) -> None:
+    released(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    v3 = f"prompts/{PID}/1.2.0.yaml"
+    write(repo, v3, version_yaml(PID, "1.2.0", "Third. {context} {query}\n"))
+    commit_all(repo, "add 1.2.0 on the branch")
+    write(repo, v3, version_yaml(PID, "1.2.0", "Third, fixed. {context} {query}\n"))
+    git(repo, "add", v3)
+    assert check_json(repo, "--staged")[0] == 1  # no upstream: HEAD counts as released
+    assert check_json(repo, "--staged", "--base", "main") == (0, [])
+    proc = cli(repo, "check", "--staged", "--base", "no-such-branch")
+    assert proc.returncode == 1 and "no-such-branch" in proc.stderr
+
+
+def test_files_with_staged_or_base_is_a_usage_error(repo: Path) -> None:
+    released(repo)
+    for extra in (["--staged"], ["--base", "HEAD"]):
+        proc = cli(repo, "check", V1, *extra)
+        assert proc.returncode == 2 and "cannot be combined" in proc.stderr
+
+
+def test_history_survives_broken_current_settings(repo: Path) -> None:
+    released(repo)
+    write(repo, "promptreg.yaml", "environments: [broken\n")
+    commit_all(repo, "break settings")
+    proc = cli(repo, "history", PID, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [e["version"] for e in json.loads(proc.stdout)] == ["1.0.0"]

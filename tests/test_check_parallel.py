@@ -14,7 +14,9 @@ from tests.testing import commit_all, pointer_yaml, version_yaml, write
 def _registry(repo: Path) -> None:
     for i in range(12):
         write(repo, f"prompts/p{i}/1.0.0.yaml", version_yaml(f"p{i}", "1.0.0"))
-        write(repo, f"deployments/production/p{i}.yaml", pointer_yaml(f"p{i}", "production", "1.0.0"))
+        write(
+            repo, f"deployments/production/p{i}.yaml", pointer_yaml(f"p{i}", "production", "1.0.0")
+        )
     write(repo, "prompts/bad/1.0.0.yaml", "prompt_id: bad\nversion: 1.10\n")
     write(repo, "prompts/tpl/1.0.0.yaml", version_yaml("tpl", "1.0.0", "Hi {name!r}\n"))
     write(repo, "deployments/production/gone.yaml", pointer_yaml("gone", "production", "2.0.0"))
