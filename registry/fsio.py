@@ -6,10 +6,12 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from registry.errors import GitError, IdentityError, LockError
 
@@ -129,6 +131,27 @@ class Transaction:
         return [str(p.relative_to(self.root)) for p, _ in self._saved]
 
 
+@contextlib.contextmanager
+def _git_repo(root: Path) -> Iterator[Any]:
+    """GitPython's view of ``root`` for the write path (never the application's hot path,
+    which keeps to one plain ``git cat-file`` process); closed after use."""
+    import git
+
+    try:
+        repo = git.Repo(root)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        raise GitError(f"--commit needs a git repository; {root} is not one") from None
+    try:
+        yield repo
+    except git.exc.GitCommandError as exc:
+        detail = str(exc.stderr or exc.stdout or exc).strip().replace("\n", "; ")
+        raise GitError(
+            f"git {exc.command[1] if len(exc.command) > 1 else ''} failed: {detail}"
+        ) from None
+    finally:
+        repo.close()
+
+
 def git_identity(root: Path) -> str | None:
     """``user.name <user.email>`` from git config, or None when either is unset."""
     from registry.gitio import run_git
@@ -169,20 +192,30 @@ def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
     )
 
 
-def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:
-    """Commit exactly ``paths`` (nothing else that is staged) with ``author``; return the id."""
-    from registry.gitio import run_git
+_PERSON = re.compile(r"(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>")
 
+
+def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:
+    """Commit exactly ``paths`` (nothing else that is staged) with ``author``; return the id.
+
+    Runs the git command line (through GitPython's command wrapper), which fails loudly when
+    another writer moved the branch or holds the index, rather than losing a commit."""
     if not (root / ".git").exists():
         raise GitError(f"--commit needs a git repository; {root} is not one")
-    run_git(root, "add", "--", *paths)
-    args = ["commit", "--quiet", "-m", message]
-    if "<" in author and author.endswith(">"):
-        args += [f"--author={author}"]
-    try:
-        run_git(root, *args, "--", *paths)
-    except GitError:
-        with contextlib.suppress(GitError):
-            run_git(root, "reset", "--quiet", "--", *paths)
-        raise
-    return run_git(root, "rev-parse", "HEAD").decode().strip()
+    person = _PERSON.fullmatch(author)
+    env: dict[str, str] = {}
+    if person is not None and git_identity(root) is None:
+        # No git identity configured: the actor commits as well as authors.
+        env = {"GIT_COMMITTER_NAME": person["name"], "GIT_COMMITTER_EMAIL": person["email"]}
+    args = ["--quiet", "-m", message]
+    if person is not None:
+        args.append(f"--author={person['name']} <{person['email']}>")
+    with _git_repo(root) as repo:
+        repo.git.add("--", *paths)
+        try:
+            repo.git.commit(*args, "--", *paths, env=env)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                repo.git.reset("--quiet", "--", *paths)
+            raise
+        return str(repo.head.commit.hexsha)

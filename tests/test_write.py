@@ -865,6 +865,18 @@ def test_missing_identity_is_refused(
     assert state(seeded) == before
 
 
+def test_actor_commits_when_git_has_no_identity(seeded: Path, tmp_path: Path) -> None:
+    env = no_identity_env(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "registry", "-C", str(seeded), "deploy", "greet", "1.1.0",
+         "--env", "staging", "--by", "Dana Reyes <dana@example.com>", "--commit"],
+        cwd=seeded, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    who = git(seeded, "log", "-1", "--format=%an <%ae>|%cn <%ce>").strip()
+    assert who == "Dana Reyes <dana@example.com>|Dana Reyes <dana@example.com>"
+
+
 # --- concurrency ----------------------------------------------------------------------------
 
 GO_SNIPPET = """
