@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from registry.checks import check_view
-from registry.errors import GitError, LoadError, NotFoundError
+from registry.errors import GitError, LoadError, NotFoundError, RegistryError
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.reader import RegistryView
@@ -48,13 +49,46 @@ def run_check(
             else:
                 selected.append(rel)
     promotions = _changed_pointers_worktree(root) if has_git else set()
-    problems += check_view(view, selected, promotions)
+    was_active = _was_active(root, "HEAD") if has_git else None
+    problems += check_view(view, selected, promotions, was_active)
     if selected is None:
+        if not any((root / d).is_dir() for d in MANAGED_DIRS):
+            problems.append(
+                Problem(
+                    "not-a-registry",
+                    str(root),
+                    None,
+                    "has no prompts/ or deployments/ folder; run `promptreg init` or pass -C PATH",
+                )
+            )
         return problems, f"ok: {len(view.entries())} file(s) checked in the working tree"
     present = {e.path for e in view.entries()}
-    gone = [p for p in selected if p not in present and not (root / p).is_dir()]
-    note = f" ({len(gone)} given file(s) do not exist: nothing to check)" if gone else ""
-    return problems, f"ok: {len(selected) - len(gone)} file(s) checked in the working tree{note}"
+    for p in selected:
+        if p not in present and not (root / p).is_dir() and not os.path.lexists(root / p):
+            problems.append(
+                Problem(
+                    "missing-file",
+                    p,
+                    None,
+                    "does not exist; check the path (paths are relative to the current directory)",
+                )
+            )
+    return problems, f"ok: {len(selected)} file(s) checked in the working tree"
+
+
+def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
+    """Whether a version was active in an environment on the first-parent chain of ``rev``
+    (one history read per pointer, only for rollbacks that would need a promotion)."""
+    from registry.history import history
+
+    def was_active(environment: str, prompt_id: str, version: str) -> bool:
+        try:
+            events = history(root, prompt_id, environment, (environment,), rev=rev)
+        except RegistryError:
+            return False
+        return any(e.version == version for e in events)
+
+    return was_active
 
 
 def _rel(root: Path, cwd: Path, f: str) -> str | None:
@@ -120,7 +154,10 @@ def _check_staged(root: Path, base: str | None = None) -> tuple[list[Problem], s
         if not managed:
             return [], "ok: no registry files staged"
         problems = check_view(
-            view, managed, {p for p in managed if p.startswith(DEPLOYMENTS + "/")}
+            view,
+            managed,
+            {p for p in managed if p.startswith(DEPLOYMENTS + "/")},
+            _was_active(root, head),
         )
         released = _release_base(root, head, base)
         if released != head:
@@ -151,7 +188,7 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         fork_point = merge_base(root, base, head_view.source.commit) or base  # type: ignore[attr-defined]
         changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
-        problems = check_view(head_view, None, pointers)
+        problems = check_view(head_view, None, pointers, _was_active(root, fork_point))
         base_view = RegistryView(GitSource(root, fork_point, cat=head_view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, head_view, changes)
     finally:

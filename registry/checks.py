@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from registry.errors import LoadError
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
@@ -10,15 +10,20 @@ from registry.paths import SETTINGS, classify, expected_layout
 from registry.reader import RegistryView, _load_problem
 from registry.store import FILE, SYMLINK
 
+WasActive = Callable[[str, str, str], bool]
+
 
 def check_view(
     view: RegistryView,
     paths: Iterable[str] | None = None,
     promotions: set[str] | None = None,
+    was_active: WasActive | None = None,
 ) -> list[Problem]:
     """Check the whole state, or only what ``paths`` touch (files given plus the pointers
     that depend on them). ``promote_from`` is a rule about a change, so it is checked only for
-    the pointer paths in ``promotions`` (None: every pointer). Problems come sorted."""
+    the pointer paths in ``promotions`` (None: every pointer), and a rollback to a version
+    that ``was_active(environment, prompt_id, version)`` there before is exempt from it: a
+    rollback must never wait for staging. Problems come sorted."""
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
@@ -73,14 +78,20 @@ def check_view(
     for (env, pid), path in sorted(view.pointer_index().items()):
         if kinds.get(path) != FILE:
             continue
+        if selected is not None and not _pointer_selected(path, pid, selected):
+            continue
         ptr = view.pointer(env, pid)
         if ptr is None or ptr.version is None:
             continue
-        if selected is not None and not _pointer_selected(path, pid, ptr, selected):
-            continue
         found = _check_pointer(view, settings, versions, path, ptr)
-        if promotions is not None and path not in promotions:
-            found = [p for p in found if p.code != "not-promoted"]
+        if any(p.code == "not-promoted" for p in found):
+            exempt = (promotions is not None and path not in promotions) or (
+                ptr.action == "rollback"
+                and was_active is not None
+                and was_active(env, pid, ptr.version)
+            )
+            if exempt:
+                found = [p for p in found if p.code != "not-promoted"]
         problems += found
 
     # A file named explicitly that no longer exists is fine (a deletion); nothing to check.
@@ -98,7 +109,7 @@ def _under(path: str, selected: set[str]) -> bool:
     return any(path.startswith(s.rstrip("/") + "/") for s in selected)
 
 
-def _pointer_selected(path: str, pid: str, ptr: PromptDeployment, selected: set[str]) -> bool:
+def _pointer_selected(path: str, pid: str, selected: set[str]) -> bool:
     if path in selected or SETTINGS in selected:
         return True
     return any(
@@ -208,9 +219,10 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
     if loaded is None:
         return []
     if view.schema:
+        from registry.evaluate import suite_problems
         from registry.schemas import schema_errors
 
-        errs = schema_errors("eval-suite", loaded.data)
+        errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:
             return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
     got = loaded.data.get("prompt_id")

@@ -7,16 +7,18 @@ import json
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from registry import cli_write
+from registry.checks import policy_problems
 from registry.cli_common import Ctx, die, emit_json, json_option, pass_ctx, table
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptVersion
+from registry.models import PromptDeployment, PromptVersion
 from registry.registry import PromptRegistry
 
 EXIT_INTERNAL = 3
@@ -40,12 +42,13 @@ def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
 
 # -- init ----------------------------------------------------------------------------------------
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
-    """Create a registry skeleton in DIRECTORY."""
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@pass_ctx
+def init(c: Ctx, directory: str | None) -> None:
+    """Create a registry skeleton in DIRECTORY (default: -C PATH, else the current one)."""
     from registry.scaffold import init_registry
 
-    created = init_registry(Path(directory))
+    created = init_registry(Path(directory or c.root_opt or "."))
     for p in created:
         click.echo(f"created {p}")
     if not created:
@@ -59,7 +62,7 @@ def init(directory: str) -> None:
 def list_cmd(c: Ctx, as_json: bool) -> None:
     """Prompts with their versions and where each is active."""
     view = c.reg.view()
-    envs = view.settings().names
+    envs = view.checked_settings().names
     out: list[dict[str, Any]] = []
     for pid, versions in view.version_index().items():
         active: dict[str, str | None] = {}
@@ -124,7 +127,8 @@ def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
         d["active_in"] = active_in
         emit_json(d)
         return
-    tested = "yes" if v.is_tested else ("stale (content changed)" if v.tested else "no")
+    stale = v.evaluation is not None and v.evaluation.fingerprint != v.fingerprint
+    tested = "yes" if v.is_tested else ("no: edited after its evaluation" if stale else "no")
     rows = [
         ("prompt", v.prompt_id),
         ("version", v.version),
@@ -209,7 +213,9 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
         if "=" not in pair:
             raise click.UsageError(f"--var takes NAME=VALUE, got {pair!r}")
         k, v = pair.split("=", 1)
-        if v.startswith("@"):
+        if v.startswith("@@"):
+            v = v[1:]  # a literal value starting with "@"
+        elif v.startswith("@"):
             try:
                 v = Path(v[1:]).read_text(encoding="utf-8")
             except OSError as exc:
@@ -222,7 +228,11 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 @click.argument("prompt_id")
 @click.option("--env", "environment", required=True, help="Environment to render.")
 @click.option(
-    "--var", "variables", multiple=True, metavar="NAME=VALUE", help="A variable (VALUE or @file)."
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable: VALUE, @FILE to read a file, @@... for a literal '@'.",
 )
 @json_option
 @pass_ctx
@@ -254,9 +264,35 @@ def _template_text_messages(msgs: list[dict[str, str]]) -> str:
 
 
 def _active(c: Ctx, prompt_id: str, environment: str) -> PromptVersion | None:
+    """The version the working tree points ``environment`` at, even when it breaks the
+    environment's policy (the caller says so); None when nothing is deployed."""
     validate_prompt_id(prompt_id)
     validate_environment(environment)
-    return c.reg.get_active(prompt_id, environment)
+    view = c.reg.view()
+    settings = view.checked_settings()
+    if settings.get(environment) is None:
+        die(
+            f"environment {environment!r} is not configured; configured: {', '.join(settings.names)}"
+        )
+    res = view.pointer_result(environment, prompt_id)
+    if res.problems:
+        die("\n".join(str(p) for p in res.problems))
+    ptr = res.record
+    if not isinstance(ptr, PromptDeployment) or ptr.version is None:
+        return None
+    vres = view.version_result(prompt_id, ptr.version)
+    if not isinstance(vres.record, PromptVersion):
+        why = "\n".join(str(p) for p in vres.problems) or (
+            f"{ptr.version} does not exist (prompts/{prompt_id}/{ptr.version}.yaml)"
+        )
+        die(f"{environment} points {prompt_id} at {ptr.version}, which cannot be read:\n{why}")
+    v = replace(vres.record, is_active=True)
+    path = f"deployments/{environment}/{prompt_id}.yaml"
+    problems = policy_problems(view, settings, v, environment, path, None)
+    for p in problems:
+        if p.code != "not-promoted":
+            click.echo(f"promptreg: warning: {p.message}", err=True)
+    return v
 
 
 @cli.command()

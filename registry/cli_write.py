@@ -3,6 +3,7 @@ check."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -117,6 +118,12 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
             if done == total:
                 click.echo("", err=True)
 
+    if suite is not None and not c.root_opt:
+        # Like every path argument: relative to where the command runs.
+        rel = os.path.relpath(os.path.abspath(suite), c.root)
+        if rel.startswith(".."):
+            raise click.UsageError(f"--suite {suite} is outside the registry {c.root}")
+        suite = Path(rel).as_posix()
     res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
                          commit=commit, progress=progress)  # fmt: skip
     if as_json:
@@ -183,10 +190,16 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str | None,
              reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Re-point an environment at its previous version (or --to V)."""
+    before = (
+        c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
+    )
     d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
     if as_json:
         emit_json(d.to_dict())
     else:
+        if before is not None and d == before:
+            click.echo(f"{prompt_id} {d.version} is already active in {environment}; nothing to do")
+            return
         click.echo(
             f"rolled back {prompt_id} in {environment} to {d.version} (was {d.previous_version})"
             + (f" in commit {d.commit[:12]}" if d.commit else "")

@@ -183,6 +183,11 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, 
                 yield where, f"{format_path(where)}: is_json takes no value (got {value!r})"
 
 
+def suite_problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of a schema-valid suite that the schema cannot see (used by ``check``)."""
+    return list(_semantic_problems(data))
+
+
 def load_suite(path: Path, display_path: str) -> Suite:
     """Load and validate a suite file; raises EvaluationError listing every problem as
     ``path:line: message``, one per line."""
@@ -287,7 +292,7 @@ def _resolve(ref: str) -> Hook:
     module_name, function = m.group("module"), m.group("function")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ValueError(f"cannot import {module_name!r}: {_describe(exc)}") from None
     if not hasattr(module, function):
         raise ValueError(f"module {module_name!r} has no attribute {function!r}")
@@ -414,7 +419,7 @@ def _judge_python(
     """A bool passes or fails; a number in 0..1 is the score and passes at the threshold."""
     try:
         got = fn(output, variables)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return AssertionResult(a.type, False, 0.0, f"{a.value} raised {_describe(exc)}")
     if isinstance(got, bool):
         return AssertionResult(
@@ -448,6 +453,11 @@ def _weighted_mean(pairs: list[tuple[float, float]]) -> float:
     return math.fsum(w * s for w, s in pairs) / total
 
 
+def _case_arg(case: Case) -> dict[str, Any]:
+    """What hooks receive as ``case``: its name and a copy of its vars."""
+    return {"name": case.name, "vars": dict(case.vars)}
+
+
 def _run_case(
     version: PromptVersion,
     case: Case,
@@ -468,8 +478,8 @@ def _run_case(
             output = _judged_text(rendered)
         else:
             try:
-                got = target(rendered, dict(case.vars))
-            except Exception as exc:
+                got = target(rendered, _case_arg(case))
+            except (Exception, SystemExit) as exc:
                 error = f"target {target_ref} raised {_describe(exc)}"
             else:
                 if isinstance(got, str):
@@ -485,7 +495,7 @@ def _run_case(
         )
     else:
         results = tuple(
-            _judge(a, output, dict(case.vars), threshold, hooks, patterns) for a in case.assertions
+            _judge(a, output, _case_arg(case), threshold, hooks, patterns) for a in case.assertions
         )
     score = _weighted_mean(
         [(a.weight, r.score) for a, r in zip(case.assertions, results, strict=True)]

@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from registry.errors import GitError, IdentityError, LockError
+from registry.errors import GitError, IdentityError, LoadError, LockError
 
 LOCK_TIMEOUT = 30.0
+_PERSON = re.compile(r"(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -40,6 +41,27 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def _refuse_links(root: Path, rel: str) -> None:
+    """A symlinked folder or file in the way would send the write outside the registry."""
+    cur = root
+    for part in rel.split("/"):
+        cur = cur / part
+        if cur.is_symlink():
+            raise LoadError(
+                "is a symbolic link; promptreg writes regular files only",
+                str(cur.relative_to(root)),
+            )
+
+
+def require_person(actor: str, flag: str = "--by") -> None:
+    """A commit author must be ``Name <email>``: git needs the email."""
+    if _PERSON.fullmatch(actor) is None:
+        raise IdentityError(
+            f"with --commit, {flag} must look like 'Name <email>' (git records the email as the"
+            f" commit author), got {actor!r}"
+        )
 
 
 def sweep_temp_files(path: Path) -> None:
@@ -101,6 +123,7 @@ class Transaction:
     def write(self, rel: str, data: bytes) -> None:
         """Replace ``rel`` atomically, remembering its old content. Call under write_lock."""
         path = self.root / rel
+        _refuse_links(self.root, rel)
         try:
             old: bytes | None = path.read_bytes()
         except FileNotFoundError:
@@ -190,9 +213,6 @@ def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
     return sorted(
         {item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if len(item) > 3}
     )
-
-
-_PERSON = re.compile(r"(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>")
 
 
 def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) -> str:

@@ -134,7 +134,7 @@ class PromptVersion:
                 seen.setdefault(name, None)
         return tuple(seen)
 
-    def render(self, **values: Any) -> Any:
+    def render(self, /, **values: Any) -> Any:
         """Render with ``values``: a ``str`` for content prompts, a list of
         ``{"role", "content"}`` dicts for chat prompts. Raises TemplateError naming a missing or
         unknown variable."""

@@ -49,8 +49,8 @@ def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     if parts[-1].startswith("."):
         return None  # .gitkeep and editor files are not registry files
-    if parts[0] == EVALS and (parts[-1].endswith((".py", ".pyc")) or "__pycache__" in parts):
-        return None  # python assertions and targets of the suites
+    if parts[0] == EVALS and not (len(parts) == 2 and parts[-1].endswith((".yaml", ".yml"))):
+        return None  # hooks, fixtures and notes of the suites; only evals/*.yaml are suites
     m = _YAML_NAME.fullmatch(parts[-1])
     stem = m.group("stem") if m else None
     if parts[0] == PROMPTS and len(parts) == 3 and stem is not None:

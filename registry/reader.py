@@ -150,6 +150,15 @@ class RegistryView:
             return Loaded_(Settings())
         return res
 
+    def checked_settings(self) -> Settings:
+        """The settings, raising ValidationError (naming file and line) when they are broken."""
+        res = self.settings_result()
+        if res.problems:
+            from registry.errors import ValidationError
+
+            raise ValidationError("\n".join(str(p) for p in res.problems), res.problems)
+        return self.settings()
+
     def settings(self) -> Settings:
         """The settings; the strict default when the file is absent or broken."""
         rec = self.settings_result().record

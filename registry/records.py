@@ -6,6 +6,8 @@ Schema pass (to keep ``import registry`` light) and relies on the structural che
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from registry.errors import TemplateError
 from registry.ids import is_valid_id, is_valid_version
 from registry.models import (
@@ -231,7 +233,8 @@ def build_version(
             ("tested",),
             f"tested: true but the version {why}; run `promptreg eval {pid} {ver}` or set tested: false",
         )
-    # A stale `tested` still yields the record (it counts as untested) so commands can show it.
+        # A stale `tested` still yields the record, as untested, so commands can show it.
+        v = replace(v, tested=False)
     return v, c.problems
 
 

@@ -8,6 +8,7 @@ from registry import __version__
 from registry.fsio import atomic_write
 
 SETTINGS_TEXT = """\
+# yaml-language-server: $schema=https://promptreg.dev/schemas/settings.schema.json
 # promptreg settings: environments in promotion order and what each accepts.
 environments:
   development: {require_tested: false}

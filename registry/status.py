@@ -15,7 +15,7 @@ from registry.store import FILE
 def status_rows(view: RegistryView, environment: str | None = None) -> list[dict[str, Any]]:
     """One row per deployed (prompt, environment) with the active version and a note when it
     is untested, invalid, missing or against the environment's policy."""
-    settings = view.settings()
+    settings = view.checked_settings()
     envs = list(settings.names)
     pointers = view.pointer_index()
     if environment is not None:

@@ -55,25 +55,29 @@ class DirSource:
         self.root = root
         self.label = "working tree"
 
-    def _walk(self, rel: str) -> Iterator[Entry]:
-        try:
-            it = os.scandir(self.root / rel)
-        except FileNotFoundError:
-            return
-        except NotADirectoryError:
-            yield Entry(rel, OTHER)
-            return
-        with it:
-            for de in it:
-                child = f"{rel}/{de.name}"
-                if de.is_symlink():
-                    yield Entry(child, SYMLINK)
-                elif de.is_dir(follow_symlinks=False):
-                    yield from self._walk(child)
-                elif de.is_file(follow_symlinks=False):
-                    yield Entry(child, FILE)
-                else:
-                    yield Entry(child, OTHER)
+    def _walk(self, top: str) -> Iterator[Entry]:
+        # Iterative, so a pull request with thousands of nested folders cannot exhaust the stack.
+        pending = [top]
+        while pending:
+            rel = pending.pop()
+            try:
+                it = os.scandir(self.root / rel)
+            except FileNotFoundError:
+                continue
+            except NotADirectoryError:
+                yield Entry(rel, OTHER)
+                continue
+            with it:
+                for de in it:
+                    child = f"{rel}/{de.name}"
+                    if de.is_symlink():
+                        yield Entry(child, SYMLINK)
+                    elif de.is_dir(follow_symlinks=False):
+                        pending.append(child)
+                    elif de.is_file(follow_symlinks=False):
+                        yield Entry(child, FILE)
+                    else:
+                        yield Entry(child, OTHER)
 
     def entries(self) -> list[Entry]:
         out: list[Entry] = []

@@ -90,6 +90,15 @@ def parse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
                     _line_of(text, m.start()),
                 )
             inner = text[m.end() : close]
+            nested = inner.find("{")
+            if nested != -1:
+                # "{name, and {other}": the first brace was never closed.
+                raise TemplateSyntaxError(
+                    f"unbalanced '{{' at line {_line_of(text, m.start())}: close the"
+                    " placeholder or write '{{' for a literal brace",
+                    m.start(),
+                    _line_of(text, m.start()),
+                )
             if _IDENT_RE.fullmatch(inner) is None:
                 raise _field_error(text, m.start(), inner)
             chunks.append("".join(buf))

@@ -18,9 +18,9 @@ from registry.errors import (
     RegistryError,
     ValidationError,
 )
-from registry.fsio import Transaction, commit_paths, resolve_actor, write_lock
+from registry.fsio import Transaction, commit_paths, require_person, resolve_actor, write_lock
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptDeployment, PromptVersion
+from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
 from registry.reader import RegistryView
 from registry.store import DirSource
@@ -68,6 +68,23 @@ def version_document(v: PromptVersion) -> dict[str, Any]:
     return doc
 
 
+def _messages(raw: object) -> tuple[Message, ...] | None:
+    """Messages as records: accepts Message objects or {role, content} mappings."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list | tuple):
+        raise ValidationError("messages must be a list of {role, content}")
+    out = []
+    for i, m in enumerate(raw):
+        if isinstance(m, Message):
+            out.append(m)
+        elif isinstance(m, dict) and set(m) == {"role", "content"}:
+            out.append(Message(m["role"], m["content"]))
+        else:
+            raise ValidationError(f"messages[{i}] must be a Message or a {{role, content}} mapping")
+    return tuple(out)
+
+
 def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
     if not commit:
         return None
@@ -78,32 +95,50 @@ def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str
         raise
 
 
+def _refuse_existing(root: Path, rel: str, v: PromptVersion) -> None:
+    if (root / rel).exists() or (root / rel).is_symlink():
+        raise AlreadyExistsError(
+            f"{v.prompt_id} {v.version} already exists ({rel}); versions are immutable:"
+            " choose a new version (promptreg new --bump patch)"
+        )
+
+
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
     """Write a new version file; it is always untested. Raises AlreadyExistsError."""
     from registry.records import build_version
+    from registry.schemas import schema_errors
     from registry.yamlio import load_yaml_bytes
 
     rel = version_path(v.prompt_id, v.version)
-    v = replace(v, tested=False, evaluation_score=None, evaluation=None, is_active=False)
+    _refuse_existing(root, rel, v)
+    v = replace(
+        v,
+        tested=False,
+        evaluation_score=None,
+        evaluation=None,
+        is_active=False,
+        messages=_messages(v.messages),
+    )
     if not v.created_at:
         v = replace(v, created_at=now_rfc3339())
     if not v.author:
         v = replace(v, author=resolve_actor(root, None, "--author"))
+    if commit:
+        require_person(v.author, "--author")
     text = dump_yaml(version_document(v), _schema_url("prompt-version"))
-    # Verify the file as every reader will see it before it reaches the disk.
-    built, problems = build_version(
-        rel, load_yaml_bytes(text.encode(), rel), (v.prompt_id, v.version)
-    )
+    # Verify the file as every reader and the check will see it before it reaches the disk.
+    loaded = load_yaml_bytes(text.encode(), rel)
+    built, problems = build_version(rel, loaded, (v.prompt_id, v.version))
+    problems = [
+        Problem("schema", rel, loaded.line_of(p), m)
+        for p, m in schema_errors("prompt-version", loaded.data)
+    ] + problems
     if problems or built is None:
         raise ValidationError(
             "refusing to write an invalid version: " + "; ".join(str(p) for p in problems), problems
         )
     with write_lock(root):
-        if (root / rel).exists() or (root / rel).is_symlink():
-            raise AlreadyExistsError(
-                f"{v.prompt_id} {v.version} already exists ({rel}); versions are immutable:"
-                " choose a new version (promptreg new --bump patch)"
-            )
+        _refuse_existing(root, rel, v)
         tx = Transaction(root)
         try:
             tx.write(rel, text.encode("utf-8"))
@@ -248,6 +283,8 @@ def deploy(
     validate_environment(environment)
     reason = _reason(reason)
     actor = resolve_actor(root, deployed_by)
+    if commit:
+        require_person(actor)
     with write_lock(root):
         view = _view(root)
         _check_env(view, environment)
@@ -275,6 +312,8 @@ def rollback(
         validate_version(to)
     reason = _reason(reason)
     actor = resolve_actor(root, rolled_back_by)
+    if commit:
+        require_person(actor)
     with write_lock(root):
         view = _view(root)
         _check_env(view, environment)
@@ -323,6 +362,8 @@ def evaluate(
     validate_prompt_id(prompt_id)
     validate_version(version)
     actor = resolve_actor(root, evaluated_by) if record else ""
+    if record and commit:
+        require_person(actor)
     view = _view(root)
     v = _require_version(view, prompt_id, version)
     rel_suite = suite if suite is not None else suite_path(prompt_id)

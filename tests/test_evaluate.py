@@ -87,8 +87,11 @@ def nan(output, case):
 def boom(output, case):
     raise ValueError("judge is down")
 
+def leaves(output, case):
+    raise SystemExit(0)
+
 def sees_case(output, case):
-    return case == {"query": "Q"} and output == '{"answer": "Q"}'
+    return case == {"name": "only", "vars": {"query": "Q"}} and output == '{"answer": "Q"}'
 """
 
 
@@ -173,6 +176,7 @@ def test_contains_is_case_sensitive_and_equals_exact(tmp_path: Path) -> None:
         ("hooks:text", 0.0, False, "hooks:text returned 'x'; it must return a bool"),
         ("hooks:nan", 0.0, False, "hooks:nan returned nan"),
         ("hooks:boom", 0.0, False, "hooks:boom raised ValueError: judge is down"),
+        ("hooks:leaves", 0.0, False, "hooks:leaves raised SystemExit"),
     ],
 )
 def test_python_assertion_results(
@@ -346,7 +350,7 @@ def call(rendered, case):
     seen.append((rendered, case))
     if isinstance(rendered, list):
         return " | ".join(m["role"] + ":" + m["content"] for m in rendered)
-    return "MODEL SAYS " + case["query"].upper()
+    return "MODEL SAYS " + case["vars"]["query"].upper()
 
 def number(rendered, case):
     return 42
