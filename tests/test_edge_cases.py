@@ -83,7 +83,7 @@ def test_a_stale_evaluation_does_not_read_as_tested(repo: Path) -> None:
     v = PromptRegistry(repo, source="files").get_version("greet", "1.0.0")
     assert v is not None and (v.tested, v.is_tested) == (False, False)
     code, out, _ = cli(repo, "show", "greet", "1.0.0")
-    assert "edited after its evaluation" in out
+    assert code == 0 and "edited after its evaluation" in out
 
 
 def test_placeholder_named_self_renders(repo: Path) -> None:
@@ -176,6 +176,7 @@ def test_fixtures_and_notes_under_evals_are_allowed(repo: Path) -> None:
     write(repo, "evals/README.md", "notes")
     write(repo, "evals/greet.yml", "prompt_id: greet\n")
     code, out, _ = cli(repo, "check", "--json")
+    assert code == 1
     assert [(p["code"], p["path"]) for p in json.loads(out)] == [
         ("unexpected-file", "evals/greet.yml")
     ]
@@ -216,4 +217,4 @@ def test_unclosed_brace_is_called_unbalanced(repo: Path) -> None:
     write(repo, "prompts/greet/1.0.0.yaml",
           version_yaml("greet", "1.0.0", "Hello {name, question: {q}\n"))  # fmt: skip
     code, out, _ = cli(repo, "check", "--json")
-    assert any("unbalanced" in p["message"] for p in json.loads(out))
+    assert code == 1 and any("unbalanced" in p["message"] for p in json.loads(out))
