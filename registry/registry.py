@@ -20,8 +20,8 @@ from registry.snapshot import Snapshot, build_snapshot, dir_token
 from registry.store import DirSource
 
 if TYPE_CHECKING:
+    from registry.catfile import CatFile
     from registry.evaluate import EvalResult
-    from registry.gitio import CatFile
 
 log = logging.getLogger("promptreg")
 
@@ -100,14 +100,14 @@ class PromptRegistry:
         if not self._git:
             return None
         if self._cat is None:
-            from registry.gitio import CatFile
+            from registry.catfile import CatFile
 
             self._cat = CatFile(self.root)
         return self._cat
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:
-            from registry.gitio import head_state
+            from registry.refs import head_state
 
             return head_state(self.root)
         return dir_token(self.root, snap)

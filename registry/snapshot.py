@@ -28,7 +28,7 @@ from registry.reader import RegistryView
 from registry.store import DirSource, GitSource
 
 if TYPE_CHECKING:
-    from registry.gitio import CatFile
+    from registry.catfile import CatFile
 
 _MISSING = object()
 
@@ -139,7 +139,7 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
     """A new snapshot of ``root``; raises RegistryError when it does not load or when any
     entry the previous snapshot served fails to resolve in it."""
     if git:
-        from registry.gitio import head_state, resolve_head
+        from registry.refs import head_state, resolve_head
 
         token: object = head_state(root)
         commit = resolve_head(root)

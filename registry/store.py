@@ -20,7 +20,8 @@ from registry.paths import MANAGED_DIRS, SETTINGS
 from registry.yamlio import Loaded, YamlError, load_yaml_bytes, load_yaml_file
 
 if TYPE_CHECKING:
-    from registry.gitio import CatFile, TreeEntry
+    from registry.catfile import CatFile
+    from registry.gitio import TreeEntry
 
 FILE, SYMLINK, OTHER = "file", "symlink", "other"
 _FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -132,7 +133,8 @@ class GitSource:
     """Files of one git commit (or the index), read through one persistent cat-file."""
 
     def __init__(self, root: Path, rev: str | None, cat: CatFile | None = None) -> None:
-        from registry.gitio import CatFile, rev_parse
+        from registry.catfile import CatFile
+        from registry.gitio import rev_parse
 
         self.root = root
         if rev is None:

@@ -24,7 +24,7 @@ from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
 from registry.reader import RegistryView
 from registry.store import DirSource
-from registry.yamlio import dump_yaml
+from registry.yamldump import dump_yaml
 
 if TYPE_CHECKING:
     from registry.evaluate import EvalResult
@@ -355,8 +355,9 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:  # fmt: skip
     """Run the suite against the version; on pass (and ``record``) write the evaluation."""
-    from registry.evaluate import load_suite, run_suite
+    from registry.evaluate import run_suite
     from registry.models import fingerprint
+    from registry.suites import load_suite
     from registry.yamledit import set_evaluation_fields
 
     validate_prompt_id(prompt_id)

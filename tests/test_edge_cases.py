@@ -183,14 +183,22 @@ def test_fixtures_and_notes_under_evals_are_allowed(repo: Path) -> None:
 
 
 def test_deeply_nested_folders_do_not_crash(repo: Path) -> None:
-    deep = str(repo / "prompts/greet")
-    os.makedirs(deep)
+    top = str(repo / "prompts/greet")
+    os.makedirs(top)
+    levels = [top]
     for _ in range(1200):  # one level at a time: makedirs itself recurses per level
-        deep += "/a"
-        os.mkdir(deep)
-    Path(deep, "x.yaml").write_text("a: 1\n")
-    code, out, _ = cli(repo, "check", "--json")
-    assert code == 1 and {p["code"] for p in json.loads(out)} == {"unexpected-file"}
+        levels.append(levels[-1] + "/a")
+        os.mkdir(levels[-1])
+    Path(levels[-1], "x.yaml").write_text("a: 1\n")
+    try:
+        code, out, _ = cli(repo, "check", "--json")
+        assert code == 1 and {p["code"] for p in json.loads(out)} == {"unexpected-file"}
+    finally:
+        # Remove the tree bottom up: recursive deletion (pytest's own clean-up of old
+        # temporary folders included) would exhaust the stack on it.
+        os.unlink(Path(levels[-1], "x.yaml"))
+        for level in reversed(levels):
+            os.rmdir(level)
 
 
 def test_check_of_a_missing_file_fails(repo: Path) -> None:

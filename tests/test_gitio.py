@@ -10,21 +10,19 @@ from pathlib import Path
 import pytest
 
 from registry import gitio
+from registry.catfile import CatFile
 from registry.errors import GitError
 from registry.gitio import (
-    CatFile,
     TreeEntry,
     diff_names,
-    find_root,
-    head_state,
     is_shallow,
     ls_index,
     ls_tree,
-    resolve_head,
     rev_parse,
     run_git,
     stream_git,
 )
+from registry.refs import find_root, head_state, resolve_head
 from tests.testing import commit_all, git, init_repo, write
 
 

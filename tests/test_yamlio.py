@@ -1,4 +1,4 @@
-"""The hardened YAML loader and the deterministic writer (registry/yamlio.py)."""
+"""The hardened YAML loader (registry/yamlio.py) and the writer (registry/yamldump.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
-from registry import yamlio
+from registry import yamldump, yamlio
 from registry.errors import LoadError, RegistryError
+from registry.yamldump import dump_yaml
 from registry.yamlio import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Loaded,
     YamlError,
-    dump_yaml,
     load_yaml_bytes,
     load_yaml_file,
 )
@@ -608,7 +608,7 @@ if yaml.__with_libyaml__:
 @pytest.fixture(params=sorted(DUMPERS))
 def emitter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test once with libyaml's emitter and once with the pure-Python one."""
-    monkeypatch.setattr(yamlio, "_DUMPER", yamlio._dumper_class(DUMPERS[request.param]))
+    monkeypatch.setattr(yamldump, "_DUMPER", yamldump._dumper_class(DUMPERS[request.param]))
     yield request.param
 
 
