@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from registry.errors import LoadError
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, expected_layout
-from registry.reader import RegistryView, _load_problem
+from registry.reader import RegistryView, load_problem
 from registry.store import FILE, SYMLINK
 
 WasActive = Callable[[str, str, str], bool]
@@ -215,7 +215,7 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
     try:
         loaded = view.source.load(path)
     except LoadError as exc:
-        return [_load_problem(exc, path)]
+        return [load_problem(exc, path)]
     if loaded is None:
         return []
     if view.schema:

@@ -17,7 +17,7 @@ from registry.yamlio import Loaded, YamlError
 
 
 @dataclass
-class Loaded_:
+class FileResult:
     """A record and the problems of its file (cached per path)."""
 
     record: object | None
@@ -25,7 +25,7 @@ class Loaded_:
     loaded: Loaded | None = None
 
 
-def _load_problem(exc: LoadError, path: str) -> Problem:
+def load_problem(exc: LoadError, path: str) -> Problem:
     code = getattr(exc, "code", "load") if isinstance(exc, YamlError) else "load"
     return Problem(code, exc.path or path, exc.line, exc.bare_message)
 
@@ -33,10 +33,10 @@ def _load_problem(exc: LoadError, path: str) -> Problem:
 PARALLEL_MIN_FILES = 2000
 
 
-def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, Loaded_]:
+def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, FileResult]:
     root, schema, paths = args
     view = RegistryView(DirSource(root), schema=schema)
-    out: dict[str, Loaded_] = {}
+    out: dict[str, FileResult] = {}
     for path in paths:
         res = view.result_for(path)
         if res is not None:
@@ -50,7 +50,7 @@ class RegistryView:
     def __init__(self, source: Source, schema: bool = False) -> None:
         self.source = source
         self.schema = schema
-        self._cache: dict[str, Loaded_] = {}
+        self._cache: dict[str, FileResult] = {}
         self._entries: list[Entry] | None = None
         self._versions: dict[str, list[str]] | None = None
         self._pointers: dict[tuple[str, str], str] | None = None
@@ -87,26 +87,28 @@ class RegistryView:
         return out
 
     # -- loading -----------------------------------------------------------------------------
-    def _load(self, path: str, kind: str, schema_kind: str) -> Loaded_:
+    def _load(self, path: str, kind: str, schema_kind: str) -> FileResult:
         hit = self._cache.get(path)
         if hit is not None:
             return hit
         try:
             loaded = self.source.load(path)
         except LoadError as exc:
-            res = Loaded_(None, [_load_problem(exc, path)])
+            res = FileResult(None, [load_problem(exc, path)])
         else:
-            res = Loaded_(None) if loaded is None else self._build(path, loaded, kind, schema_kind)
+            res = (
+                FileResult(None) if loaded is None else self._build(path, loaded, kind, schema_kind)
+            )
         self._cache[path] = res
         return res
 
-    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> Loaded_:
+    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult:
         if self.schema:
             from registry.schemas import schema_errors
 
             errs = schema_errors(schema_kind, loaded.data)
             if errs:
-                return Loaded_(
+                return FileResult(
                     None, [Problem("schema", path, loaded.line_of(p), m) for p, m in errs], loaded
                 )
         c = classify(path)
@@ -118,7 +120,7 @@ class RegistryView:
             rec, probs = build_pointer(path, loaded, expect)
         else:
             rec, probs = build_settings(path, loaded)
-        return Loaded_(rec, probs, loaded)
+        return FileResult(rec, probs, loaded)
 
     def preload(self, paths: list[str]) -> None:
         """Load many files ahead of use, in worker processes when there are enough of them and
@@ -143,11 +145,11 @@ class RegistryView:
         for part in parts:
             self._cache.update(part)
 
-    def settings_result(self) -> Loaded_:
+    def settings_result(self) -> FileResult:
         """Settings (the strict default when there is no file) and their problems."""
         res = self._load(SETTINGS, "settings", "settings")
         if res.record is None and not res.problems:
-            return Loaded_(Settings())
+            return FileResult(Settings())
         return res
 
     def checked_settings(self) -> Settings:
@@ -164,7 +166,7 @@ class RegistryView:
         rec = self.settings_result().record
         return rec if isinstance(rec, Settings) else Settings()
 
-    def version_result(self, prompt_id: str, version: str) -> Loaded_:
+    def version_result(self, prompt_id: str, version: str) -> FileResult:
         """The version record (None when absent or broken) and its problems."""
         return self._load(version_path(prompt_id, version), "version", "prompt-version")
 
@@ -173,7 +175,7 @@ class RegistryView:
         rec = self.version_result(prompt_id, version).record
         return rec if isinstance(rec, PromptVersion) else None
 
-    def pointer_result(self, environment: str, prompt_id: str) -> Loaded_:
+    def pointer_result(self, environment: str, prompt_id: str) -> FileResult:
         """The pointer record (None when absent or broken) and its problems."""
         return self._load(pointer_path(environment, prompt_id), "pointer", "deployment")
 
@@ -182,7 +184,7 @@ class RegistryView:
         rec = self.pointer_result(environment, prompt_id).record
         return rec if isinstance(rec, PromptDeployment) else None
 
-    def result_for(self, path: str) -> Loaded_ | None:
+    def result_for(self, path: str) -> FileResult | None:
         """Load any managed file by path; None for unmanaged or unexpected paths."""
         c = classify(path)
         if c is None:
