@@ -79,10 +79,21 @@ def run_check(
 def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
     """Whether a version was active in an environment on the first-parent chain of ``rev``
     (one history read per pointer, only for rollbacks that would need a promotion)."""
+    from registry.catfile import CatFile
     from registry.history import history
+    from registry.paths import pointer_path
+    from registry.yamlio import load_yaml_bytes
 
     def was_active(environment: str, prompt_id: str, version: str) -> bool:
+        path = pointer_path(environment, prompt_id)
         try:
+            # The common case, one step back: the pointer at ``rev`` runs it or ran it before.
+            with CatFile(root) as cat:
+                blob = cat.read(f"{rev}:{path}")
+            if blob is not None:
+                data = load_yaml_bytes(blob, path).data
+                if version in (data.get("version"), data.get("previous_version")):
+                    return True
             events = history(root, prompt_id, environment, (environment,), rev=rev)
         except RegistryError:
             return False
@@ -116,12 +127,12 @@ def _changed_pointers_worktree(root: Path) -> set[str]:
 
 
 def _release_base(root: Path, head: str, base: str | None) -> str:
-    """Where versions count as released for a commit: where the branch left ``base`` (or its
-    upstream, or origin's default branch); HEAD itself when there is none of these. Versions
-    added on the branch since can still be amended before they are merged."""
+    """Where versions count as released for a commit: where the branch left ``base`` (or
+    origin's default branch, or else the branch's upstream); HEAD itself when there is none of
+    these. Versions added on the branch since can still be amended before they are merged."""
     from registry.gitio import merge_base, rev_parse
 
-    candidates = [base] if base is not None else ["@{upstream}", "refs/remotes/origin/HEAD"]
+    candidates = [base] if base is not None else ["refs/remotes/origin/HEAD", "@{upstream}"]
     for ref in candidates:
         try:
             commit = rev_parse(root, ref)

@@ -21,9 +21,9 @@ def check_view(
 ) -> list[Problem]:
     """Check the whole state, or only what ``paths`` touch (files given plus the pointers
     that depend on them). ``promote_from`` is a rule about a change, so it is checked only for
-    the pointer paths in ``promotions`` (None: every pointer), and a rollback to a version
+    the pointer paths in ``promotions`` (None: every pointer), and a return to a version
     that ``was_active(environment, prompt_id, version)`` there before is exempt from it: a
-    rollback must never wait for staging. Problems come sorted."""
+    rollback or a revert must never wait for staging. Problems come sorted."""
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
@@ -85,10 +85,10 @@ def check_view(
             continue
         found = _check_pointer(view, settings, versions, path, ptr)
         if any(p.code == "not-promoted" for p in found):
+            # Going back to a version this environment already ran (a rollback, a revert)
+            # never waits for the promotion source.
             exempt = (promotions is not None and path not in promotions) or (
-                ptr.action == "rollback"
-                and was_active is not None
-                and was_active(env, pid, ptr.version)
+                was_active is not None and was_active(env, pid, ptr.version)
             )
             if exempt:
                 found = [p for p in found if p.code != "not-promoted"]

@@ -15,7 +15,7 @@ from typing import Any
 from registry.catfile import CatFile
 from registry.errors import GitError, LoadError, RegistryError, ShallowCloneError
 from registry.gitio import is_shallow, run_git, stream_git
-from registry.ids import is_valid_version, validate_environment, validate_prompt_id
+from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
 from registry.refs import resolve_head
@@ -377,3 +377,22 @@ def history(
     # Same time: chain order first, then the given environment order.
     merged.sort(key=lambda item: (item[0].deployed_at, position[item[0].commit or ""], item[1]))
     return [event for event, _ in merged]
+
+
+def environments_in_history(root: Path, prompt_id: str, rev: str = "HEAD") -> list[str]:
+    """Every environment folder that ever held a pointer of ``prompt_id`` on the first-parent
+    chain, retired environments included (for a history of all environments)."""
+    validate_prompt_id(prompt_id)
+    if not _check_repository(root, rev):
+        return []
+    out = run_git(
+        root,
+        *("-c", "log.follow=false", "log", "--first-parent", "--format=", "--name-only", "-z"),
+        *("--no-renames", "--end-of-options", rev, "--", f":(glob)deployments/*/{prompt_id}.yaml"),
+    )
+    found: dict[str, None] = {}
+    for path in out.decode("utf-8", "replace").split("\0"):
+        parts = path.strip().split("/")
+        if len(parts) == 3 and is_valid_id(parts[1]):
+            found.setdefault(parts[1], None)
+    return list(found)

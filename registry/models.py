@@ -245,9 +245,8 @@ class Settings:
 
 def is_finite_score(value: object) -> bool:
     """True for a real number in 0..1 (bools excluded)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0 <= value <= 1
-    )
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= 1  # math.isfinite() overflows on a huge int
+    return isinstance(value, float) and math.isfinite(value) and 0 <= value <= 1

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("promptreg")
 
 SourceMode = Literal["auto", "git", "files"]
+
+
+_LIVE: weakref.WeakSet[PromptRegistry] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork() stays held forever in the child.
+    for reg in list(_LIVE):
+        reg._reload_lock = threading.Lock()
+        snap = reg._snap
+        if snap is not None:
+            snap.reset_lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
@@ -62,6 +79,10 @@ class PromptRegistry:
         self.root, has_git = _find_root(path)
         if source == "git" and not has_git:
             raise NotFoundError(f"{self.root} is not a git work tree")
+        # The path as given: a sync job may swap a symlink (`current -> release-2`), so where
+        # it points is looked up again at every refresh.
+        self._given = Path(os.path.abspath(path)) if path is not None else None
+        self._source = source
         self._git = has_git if source == "auto" else source == "git"
         self.refresh_interval = refresh_interval
         self.last_error: str | None = None
@@ -71,6 +92,7 @@ class PromptRegistry:
         self._cat: CatFile | None = None
         self._closed = False
         self._rejected_token: object = None
+        _LIVE.add(self)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -105,12 +127,26 @@ class PromptRegistry:
             self._cat = CatFile(self.root)
         return self._cat
 
+    def _follow_root(self) -> None:
+        """Switch to where the given path points now, if a symlink along it was swapped."""
+        if self._given is None:
+            return
+        real = Path(os.path.realpath(self._given))
+        if real == self.root or not real.is_dir():
+            return
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+        self.root = real
+        if self._source == "auto":
+            self._git = (real / ".git").exists()
+
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:
             from registry.refs import head_state
 
-            return head_state(self.root)
-        return dir_token(self.root, snap)
+            return (str(self.root), head_state(self.root))
+        return (str(self.root), dir_token(self.root, snap))
 
     def reload(self) -> bool:
         """Check for a new state now; True when a new snapshot was swapped in."""
@@ -122,20 +158,28 @@ class PromptRegistry:
     def _reload_locked(self) -> bool:
         prev = self._snap
         self._next_check = time.monotonic() + self.refresh_interval
-        if prev is not None:
+        token: object = None
+        try:
+            self._follow_root()
             token = self._token(prev)
             # Unchanged, or the same broken state that was already refused: nothing to do.
-            if token == prev.token or token == self._rejected_token:
+            if prev is not None and (token == prev.token or token == self._rejected_token):
                 return False
-        try:
             snap = build_snapshot(self.root, self._git, self._reader(), prev)
-        except RegistryError as exc:
+            snap.token = token
+        except Exception as exc:
+            # Whatever went wrong with the new state, requests keep the last good snapshot.
             if prev is None:
-                raise
-            if self.last_error != str(exc):
-                log.warning("promptreg: keeping snapshot %s: %s", prev.ident, exc)
-            self.last_error = str(exc)
+                if isinstance(exc, RegistryError):
+                    raise
+                raise RegistryError(f"{self.root}: the registry cannot be read: {exc!r}") from exc
+            message = str(exc) if isinstance(exc, RegistryError) else f"update rejected: {exc!r}"
+            if self.last_error != message:
+                log.warning("promptreg: keeping snapshot %s: %s", prev.ident, message)
+            self.last_error = message
             self._rejected_token = token
+            return False
+        if self._closed:  # close() ran while this snapshot was being built
             return False
         self._rejected_token = None
         self._snap = snap
@@ -155,7 +199,8 @@ class PromptRegistry:
                 finally:
                     self._reload_lock.release()
             snap = self._snap
-            assert snap is not None
+            if snap is None:
+                raise RegistryError("this PromptRegistry is closed")
         return snap
 
     # -- reads -----------------------------------------------------------------------------------
@@ -218,11 +263,13 @@ class PromptRegistry:
             validate_environment(environment)
             return history.history(self.root, prompt_id, environment, (environment,))
         try:
-            envs = self._current().settings.names
+            configured = self._current().settings.names
         except RegistryError:
-            # History is what one reads when the current state is broken: fall back to the
-            # default environments and whatever folders the checkout has.
-            envs = tuple(dict.fromkeys([*Settings().names, *_env_dirs(self.root)]))
+            # History is what one reads when the current state is broken.
+            configured = Settings().names
+        # Configured environments in promotion order, then any retired one history knows.
+        found = history.environments_in_history(self.root, prompt_id)
+        envs = tuple(dict.fromkeys([*configured, *sorted(found)]))
         return history.history(self.root, prompt_id, environment, envs)
 
     def active_at(
@@ -311,15 +358,6 @@ class PromptRegistry:
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
             commit=commit, progress=progress,
         )  # fmt: skip
-
-
-def _env_dirs(root: Path) -> list[str]:
-    from registry.ids import is_valid_id
-
-    try:
-        return sorted(p.name for p in (root / "deployments").iterdir() if is_valid_id(p.name))
-    except OSError:
-        return []
 
 
 def _git_source(root: Path, commit: str) -> Any:

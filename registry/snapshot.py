@@ -23,7 +23,7 @@ from registry.errors import (
 )
 from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptVersion, Settings
-from registry.paths import DEPLOYMENTS, SETTINGS
+from registry.paths import DEPLOYMENTS, SETTINGS, classify
 from registry.reader import RegistryView
 from registry.store import DirSource, GitSource
 
@@ -47,6 +47,10 @@ class Snapshot:
             raise ValidationError("; ".join(str(p) for p in res.problems), list(res.problems))
         assert isinstance(res.record, Settings)
         self.settings: Settings = res.record
+
+    def reset_lock(self) -> None:
+        """A fresh lock (after fork(), where another thread may have held this one)."""
+        self._lock = threading.Lock()
 
     @property
     def warm_keys(self) -> list[tuple[str, str]]:
@@ -153,9 +157,40 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
         ident = "files"
     snap = Snapshot(view, ident, token)
     if prev is not None:
-        for pid, env in prev.warm_keys:
+        for pid, env in _keys_to_verify(root, git, prev, snap):
             try:
                 snap.active(pid, env)
+            except EnvironmentNotConfiguredError:
+                continue  # a retired environment: nothing is served there any more
             except RegistryError as exc:
                 raise type(exc)(f"update rejected: {exc}") from None
     return snap
+
+
+def _keys_to_verify(root: Path, git: bool, prev: Snapshot, snap: Snapshot) -> list[tuple[str, str]]:
+    """What must resolve before a new snapshot replaces ``prev``: what was served, and every
+    pointer the update may have changed (all of them when the settings or the source changed,
+    or without git to say what changed)."""
+    keys = dict.fromkeys(prev.warm_keys)
+    changed: list[str] | None = None
+    if git and prev.ident != "files" and prev.view.source.__class__ is snap.view.source.__class__:
+        from registry.gitio import diff_names
+
+        try:
+            changed = [p for _, p, _ in diff_names(root, prev.ident, snap.ident)]
+        except RegistryError:
+            changed = None  # the old commit is gone (a forced update): verify everything
+    if changed is None or SETTINGS in changed:
+        for env, pid in snap.view.pointer_index():
+            keys[(pid, env)] = None
+        return list(keys)
+    names = snap.settings.names
+    for path in changed:
+        c = classify(path)
+        if c is not None and c[0] == "pointer":
+            keys[(c[1][1], c[1][0])] = None
+        elif c is not None and c[0] == "version":
+            # A re-evaluated or edited version: every environment that may run it.
+            for env in names:
+                keys[(c[1][0], env)] = None
+    return list(keys)

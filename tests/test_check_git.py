@@ -1000,3 +1000,51 @@ def test_history_survives_broken_current_settings(repo: Path) -> None:
     proc = cli(repo, "history", PID, "--json")
     assert proc.returncode == 0, proc.stderr
     assert [e["version"] for e in json.loads(proc.stdout)] == ["1.0.0"]
+
+
+def test_staged_allows_amending_a_version_on_a_pushed_feature_branch(
+    repo: Path, tmp_path: Path
+) -> None:
+    clone = _clone_with_upstream(repo, tmp_path)
+    git(clone, "checkout", "-q", "-b", "feature")
+    v3 = f"prompts/{PID}/1.2.0.yaml"
+    write(clone, v3, version_yaml(PID, "1.2.0", "Third. {context} {query}\n"))
+    commit_all(clone, "add 1.2.0")
+    git(clone, "push", "-q", "-u", "origin", "feature")
+    write(clone, v3, version_yaml(PID, "1.2.0", "Third, after review. {context} {query}\n"))
+    git(clone, "add", v3)
+    assert check_json(clone, "--staged") == (0, [])
+
+
+PROMOTING = (
+    "environments:\n  staging: {require_tested: true}\n"
+    "  production: {require_tested: true, promote_from: staging}\n"
+)
+
+
+def test_reverting_a_production_deploy_needs_no_promotion(repo: Path) -> None:
+    write(repo, "promptreg.yaml", PROMOTING)
+    write(repo, V1, evaluated_yaml("1.0.0"))
+    write(repo, V2, evaluated_yaml("1.1.0", "Second. {context} {query}\n"))
+    for env in ("staging", "production"):
+        write(repo, f"deployments/{env}/{PID}.yaml", pointer_yaml(PID, env, "1.0.0"))
+    commit_all(repo, "1.0.0 everywhere")
+    write(repo, f"deployments/staging/{PID}.yaml", pointer_yaml(PID, "staging", "1.1.0", "1.0.0"))
+    commit_all(repo, "1.1.0 to staging")
+    write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", "1.0.0"))
+    commit_all(repo, "1.1.0 to production")
+    git(repo, "revert", "--no-edit", "HEAD")
+    assert check_json(repo, "--base", "HEAD~1") == (0, [])
+    git(repo, "revert", "--no-edit", "HEAD")  # and the revert of the revert: a promotion again
+    assert check_json(repo, "--base", "HEAD~1") == (0, [])
+
+
+def test_history_without_env_includes_retired_environments(repo: Path) -> None:
+    released(repo)
+    write(repo, f"deployments/canary/{PID}.yaml", pointer_yaml(PID, "canary", "1.0.0"))
+    commit_all(repo, "canary")
+    git(repo, "rm", "-q", "-r", "deployments/canary")
+    commit_all(repo, "retire canary")
+    proc = cli(repo, "history", PID, "--json")
+    events = [(e["environment"], e["action"]) for e in json.loads(proc.stdout)]
+    assert ("canary", "deploy") in events and ("canary", "remove") in events

@@ -285,3 +285,109 @@ def test_invalid_arguments_are_refused(repo: Path) -> None:
             reg.get_active("../etc/passwd", "production")
         with pytest.raises(RegistryError, match="not configured"):
             reg.get_active("hello", "qa")
+
+
+def test_a_swapped_symlink_is_followed(tmp_path: Path) -> None:
+    """A sync job that checks out a new worktree and swaps a `current` link (git-sync)."""
+    origin = init_repo(tmp_path / "origin")
+    _registry(origin)
+    first = commit_all(origin, "1.0.0")
+    _registry(origin, "1.1.0")
+    second = commit_all(origin, "1.1.0")
+    git(origin, "worktree", "add", "-q", "--detach", str(tmp_path / "wt1"), first)
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "wt1")
+    with PromptRegistry(current, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        git(origin, "worktree", "add", "-q", "--detach", str(tmp_path / "wt2"), second)
+        (tmp_path / "next").symlink_to(tmp_path / "wt2")
+        os.replace(tmp_path / "next", current)
+        git(origin, "worktree", "remove", "--force", str(tmp_path / "wt1"))
+        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert reg.last_error is None and reg.snapshot_id == second
+
+
+def test_a_swapped_symlink_is_followed_without_git(tmp_path: Path) -> None:
+    _registry(tmp_path / "r1")
+    _registry(tmp_path / "r2", "2.0.0")
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "r1")
+    with PromptRegistry(current, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        (tmp_path / "next").symlink_to(tmp_path / "r2")
+        os.replace(tmp_path / "next", current)
+        assert reg.get_active("hello", "production").version == "2.0.0"  # type: ignore[union-attr]
+
+
+def test_an_update_breaking_a_prompt_not_yet_served_is_refused(repo: Path) -> None:
+    _registry(repo)
+    write(repo, "prompts/other/1.0.0.yaml", version_yaml("other", "1.0.0"))
+    write(repo, "deployments/production/other.yaml", pointer_yaml("other", "production", "1.0.0"))
+    good = commit_all(repo, "two prompts")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production") is not None  # only hello is warm
+        write(
+            repo, "deployments/production/other.yaml", pointer_yaml("other", "production", "9.9.9")
+        )
+        commit_all(repo, "other points at nothing")
+        assert reg.get_active("hello", "production") is not None
+        assert reg.snapshot_id == good
+        assert reg.last_error is not None and "9.9.9" in reg.last_error
+        assert reg.get_active("other", "production").version == "1.0.0"  # type: ignore[union-attr]
+
+
+def test_an_update_failing_in_an_unexpected_way_keeps_the_last_good_snapshot(repo: Path) -> None:
+    _registry(repo)
+    good = commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production") is not None
+        text = version_yaml("hello", "1.1.0").replace(
+            "tested: false\n", "tested: false\nevaluation_score: 1" + "0" * 400 + "\n"
+        )
+        write(repo, "prompts/hello/1.1.0.yaml", text)
+        write(
+            repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", "1.1.0")
+        )
+        commit_all(repo, "a score no float can hold")
+        for _ in range(5):
+            assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert reg.snapshot_id == good and reg.last_error is not None
+
+
+def test_retiring_an_environment_does_not_freeze_updates(repo: Path) -> None:
+    _registry(repo)
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS + "  canary: {require_tested: false}\n")
+    write(repo, "deployments/canary/hello.yaml", pointer_yaml("hello", "canary", "1.0.0"))
+    commit_all(repo, "with canary")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "canary") is not None
+        assert reg.get_active("hello", "production") is not None
+        git(repo, "rm", "-q", "-r", "deployments/canary")
+        write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+        commit_all(repo, "retire canary")
+        _registry(repo, "1.1.0")
+        commit_all(repo, "deploy 1.1.0")
+        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert reg.last_error is None
+        with pytest.raises(RegistryError, match="not configured"):
+            reg.get_active("hello", "canary")
+
+
+def test_fork_while_another_thread_holds_the_reload_lock(repo: Path) -> None:
+    _registry(repo)
+    commit_all(repo, "init")
+    with PromptRegistry(repo, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production") is not None
+        with reg._reload_lock:  # as if a reader thread were reloading at fork()
+            pid = os.fork()
+            if pid == 0:  # the child: must reload and serve on its own
+                code = 1
+                try:
+                    _registry(repo, "1.1.0")
+                    commit_all(repo, "deploy in the child")
+                    v = reg.get_active("hello", "production")
+                    code = 0 if v is not None and v.version == "1.1.0" else 2
+                finally:
+                    os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
