@@ -165,8 +165,10 @@ class PromptRegistry:
             # Unchanged, or the same broken state that was already refused: nothing to do.
             if prev is not None and (token == prev.token or token == self._rejected_token):
                 return False
+            # Taken before reading, so a change made while building is seen next time.
+            base = token if self._git else self._token(None)
             snap = build_snapshot(self.root, self._git, self._reader(), prev)
-            snap.token = token
+            snap.token = base
         except Exception as exc:
             # Whatever went wrong with the new state, requests keep the last good snapshot.
             if prev is None:

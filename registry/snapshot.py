@@ -39,7 +39,10 @@ class Snapshot:
     def __init__(self, view: RegistryView, ident: str, token: object) -> None:
         self.view = view
         self.ident = ident
-        self.token = token
+        self.base_token = token
+        # Plain directories: each file read, with its stat taken just before the read.
+        self.watched: dict[str, tuple[int, int, int] | None] = {}
+        self._root = view.source.root if isinstance(view.source, DirSource) else None
         self._active: dict[tuple[str, str], PromptVersion | None] = {}
         self._lock = threading.Lock()
         res = view.settings_result()
@@ -47,6 +50,23 @@ class Snapshot:
             raise ValidationError("; ".join(str(p) for p in res.problems), list(res.problems))
         assert isinstance(res.record, Settings)
         self.settings: Settings = res.record
+
+    @property
+    def token(self) -> object:
+        """What the state looked like when read; compared with ``dir_token`` / ``head_state``."""
+        if self._root is None or not self.watched:
+            return self.base_token
+        base = self.base_token
+        assert isinstance(base, tuple)
+        return (base[0], base[1] + tuple(sorted(self.watched.items())))
+
+    @token.setter
+    def token(self, value: object) -> None:
+        self.base_token = value
+
+    def _watch(self, path: str) -> None:
+        if self._root is not None and path not in self.watched:
+            self.watched[path] = _stat(self._root / path)
 
     def reset_lock(self) -> None:
         """A fresh lock (after fork(), where another thread may have held this one)."""
@@ -71,7 +91,13 @@ class Snapshot:
                 return resolved
         return hit  # type: ignore[return-value]
 
-    def _resolve(self, prompt_id: str, environment: str) -> PromptVersion | None:
+    def verify(self, prompt_id: str, environment: str) -> None:
+        """Resolve without caching or watching; raises what ``active`` would."""
+        self._resolve(prompt_id, environment, watch=False)
+
+    def _resolve(
+        self, prompt_id: str, environment: str, watch: bool = True
+    ) -> PromptVersion | None:
         validate_prompt_id(prompt_id)
         validate_environment(environment)
         policy = self.settings.get(environment)
@@ -80,6 +106,8 @@ class Snapshot:
                 f"environment {environment!r} is not configured;"
                 f" configured: {', '.join(self.settings.names)}"
             )
+        if watch:
+            self._watch(f"{DEPLOYMENTS}/{environment}/{prompt_id}.yaml")
         res = self.view.pointer_result(environment, prompt_id)
         if res.problems:
             raise ValidationError(str(res.problems[0]), list(res.problems))
@@ -87,6 +115,8 @@ class Snapshot:
         if ptr is None:
             return None
         ver = ptr.version  # type: ignore[attr-defined]
+        if watch:
+            self._watch(f"prompts/{prompt_id}/{ver}.yaml")
         vres = self.view.version_result(prompt_id, ver)
         if vres.problems:
             raise ValidationError(str(vres.problems[0]), list(vres.problems))
@@ -115,28 +145,27 @@ class Snapshot:
             close()
 
 
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def dir_token(root: Path, snap: Snapshot | None) -> tuple[object, ...]:
-    """A cheap token that changes when pointers, settings or loaded versions change on disk."""
-    items: list[object] = []
-    paths = [root / SETTINGS]
+    """What a plain directory looks like now: the settings and environment folders (a file
+    replaced, added or removed changes its folder), and every file the snapshot has read."""
+    paths = [SETTINGS]
     try:
         with os.scandir(root / DEPLOYMENTS) as it:
-            paths += [Path(e.path) for e in it]
+            paths += sorted(f"{DEPLOYMENTS}/{e.name}" for e in it)
     except OSError:
         pass
-    if snap is not None:
-        for pid, env in snap.warm_keys:
-            paths.append(root / DEPLOYMENTS / env / f"{pid}.yaml")
-            v = snap._active.get((pid, env))
-            if v is not None:
-                paths.append(root / "prompts" / pid / f"{v.version}.yaml")
-    for p in paths:
-        try:
-            st = os.stat(p, follow_symlinks=False)
-            items.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino))
-        except OSError:
-            items.append((str(p), None))
-    return tuple(items)
+    base = tuple((p, _stat(root / p)) for p in paths)
+    if snap is None:
+        return base
+    return base + tuple((p, _stat(root / p)) for p in sorted(snap.watched))
 
 
 def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None) -> Snapshot:
@@ -152,14 +181,20 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
         view = RegistryView(GitSource(root, commit, cat=cat))
         ident = commit
     else:
-        token = dir_token(root, prev)
+        token = dir_token(root, None)
         view = RegistryView(DirSource(root))
         ident = "files"
     snap = Snapshot(view, ident, token)
     if prev is not None:
+        warm = set(prev.warm_keys)
         for pid, env in _keys_to_verify(root, git, prev, snap):
             try:
-                snap.active(pid, env)
+                # What the application asked for is loaded ahead; the rest is only verified,
+                # so the change detection of a plain directory keeps watching few files.
+                if (pid, env) in warm:
+                    snap.active(pid, env)
+                else:
+                    snap.verify(pid, env)
             except EnvironmentNotConfiguredError:
                 continue  # a retired environment: nothing is served there any more
             except RegistryError as exc:

@@ -391,3 +391,21 @@ def test_fork_while_another_thread_holds_the_reload_lock(repo: Path) -> None:
                     os._exit(code)
         _, status = os.waitpid(pid, 0)
         assert os.WEXITSTATUS(status) == 0
+
+
+def test_plain_directory_is_not_reloaded_without_a_change(tmp_path: Path) -> None:
+    root = tmp_path / "image"
+    _registry(root)
+    with PromptRegistry(root, refresh_interval=0.0) as reg:
+        assert reg.get_active("hello", "production") is not None
+        assert reg.reload() is False
+        # An in-place edit (no rename, so no folder change) of a file that was read is seen.
+        _registry(root, "1.1.0")
+        pointer = root / "deployments/production/hello.yaml"
+        with open(pointer, "r+", encoding="utf-8") as f:
+            text = f.read()
+            f.seek(0)
+            f.write(text)
+            f.truncate()
+        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert reg.reload() is False
