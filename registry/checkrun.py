@@ -63,16 +63,23 @@ def run_check(
             )
         return problems, f"ok: {len(view.entries())} file(s) checked in the working tree"
     present = {e.path for e in view.entries()}
-    for p in selected:
-        if p not in present and not (root / p).is_dir() and not os.path.lexists(root / p):
-            problems.append(
-                Problem(
-                    "missing-file",
-                    p,
-                    None,
-                    "does not exist; check the path (paths are relative to the current directory)",
-                )
+    gone = [p for p in selected if p not in present and not os.path.lexists(root / p)]
+    if gone and has_git:
+        from registry.gitio import run_git
+
+        # Files git tracks are deletions, which are fine to name (`git diff --name-only`).
+        out = run_git(root, "ls-tree", "-r", "--name-only", "-z", "HEAD", "--", *gone, check=False)
+        tracked = set(out.decode("utf-8", "surrogateescape").split("\0"))
+        gone = [p for p in gone if p not in tracked]
+    for p in gone:
+        problems.append(
+            Problem(
+                "missing-file",
+                p,
+                None,
+                "does not exist; check the path (paths are relative to the current directory)",
             )
+        )
     return problems, f"ok: {len(selected)} file(s) checked in the working tree"
 
 
@@ -84,16 +91,18 @@ def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
     from registry.paths import pointer_path
     from registry.yamlio import load_yaml_bytes
 
+    cats: list[CatFile] = []
+
     def was_active(environment: str, prompt_id: str, version: str) -> bool:
         path = pointer_path(environment, prompt_id)
         try:
-            # The common case, one step back: the pointer at ``rev`` runs it or ran it before.
-            with CatFile(root) as cat:
-                blob = cat.read(f"{rev}:{path}")
-            if blob is not None:
-                data = load_yaml_bytes(blob, path).data
-                if version in (data.get("version"), data.get("previous_version")):
-                    return True
+            # Unchanged from ``rev``: no promotion. Only git's history counts as evidence:
+            # the pointer's own ``previous_version`` is text anyone can write.
+            if not cats:
+                cats.append(CatFile(root))
+            blob = cats[0].read(f"{rev}:{path}")
+            if blob is not None and load_yaml_bytes(blob, path).data.get("version") == version:
+                return True
             events = history(root, prompt_id, environment, (environment,), rev=rev)
         except RegistryError:
             return False
@@ -132,7 +141,16 @@ def _release_base(root: Path, head: str, base: str | None) -> str:
     these. Versions added on the branch since can still be amended before they are merged."""
     from registry.gitio import merge_base, rev_parse
 
-    candidates = [base] if base is not None else ["refs/remotes/origin/HEAD", "@{upstream}"]
+    candidates = (
+        [base]
+        if base is not None
+        else [
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+            "refs/remotes/origin/master",
+            "@{upstream}",
+        ]
+    )
     for ref in candidates:
         try:
             commit = rev_parse(root, ref)

@@ -84,6 +84,9 @@ def check_view(
         if ptr is None or ptr.version is None:
             continue
         found = _check_pointer(view, settings, versions, path, ptr)
+        if settings_res.problems:
+            # Policies of broken settings would be guesses; the settings problem is reported.
+            found = [p for p in found if p.code in ("missing-version", "invalid-version")]
         if any(p.code == "not-promoted" for p in found):
             # Going back to a version this environment already ran (a rollback, a revert)
             # never waits for the promotion source.
@@ -94,7 +97,6 @@ def check_view(
                 found = [p for p in found if p.code != "not-promoted"]
         problems += found
 
-    # A file named explicitly that no longer exists is fine (a deletion); nothing to check.
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
 
 

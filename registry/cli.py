@@ -240,7 +240,7 @@ def render(
     c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool
 ) -> None:
     """Render the version active in an environment."""
-    v = _active(c, prompt_id, environment)
+    v = _active(c, prompt_id, environment, strict=True)
     if v is None:
         die(f"nothing is deployed for {prompt_id} in {environment}")
     out = v.render(**_parse_vars(variables))
@@ -263,9 +263,10 @@ def _template_text_messages(msgs: list[dict[str, str]]) -> str:
     return "\n".join(f"[{m['role']}]\n{m['content'].rstrip()}\n" for m in msgs).rstrip()
 
 
-def _active(c: Ctx, prompt_id: str, environment: str) -> PromptVersion | None:
-    """The version the working tree points ``environment`` at, even when it breaks the
-    environment's policy (the caller says so); None when nothing is deployed."""
+def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> PromptVersion | None:
+    """The version the working tree points ``environment`` at; None when nothing is deployed.
+    A version against the environment's policy is shown with a warning, or refused when
+    ``strict`` (rendering it is what an application would refuse too)."""
     validate_prompt_id(prompt_id)
     validate_environment(environment)
     view = c.reg.view()
@@ -289,9 +290,11 @@ def _active(c: Ctx, prompt_id: str, environment: str) -> PromptVersion | None:
     v = replace(vres.record, is_active=True)
     path = f"deployments/{environment}/{prompt_id}.yaml"
     problems = policy_problems(view, settings, v, environment, path, None)
+    problems = [p for p in problems if p.code != "not-promoted"]
+    if strict and problems:
+        die("\n".join(p.message for p in problems))
     for p in problems:
-        if p.code != "not-promoted":
-            click.echo(f"promptreg: warning: {p.message}", err=True)
+        click.echo(f"promptreg: warning: {p.message}", err=True)
     return v
 
 

@@ -198,8 +198,18 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
             except EnvironmentNotConfiguredError:
                 continue  # a retired environment: nothing is served there any more
             except RegistryError as exc:
+                if (pid, env) not in warm and _was_broken(prev, pid, env):
+                    continue  # broken before this update too: not what this update breaks
                 raise type(exc)(f"update rejected: {exc}") from None
     return snap
+
+
+def _was_broken(prev: Snapshot, prompt_id: str, environment: str) -> bool:
+    try:
+        prev.verify(prompt_id, environment)
+    except RegistryError:
+        return True
+    return False
 
 
 def _keys_to_verify(root: Path, git: bool, prev: Snapshot, snap: Snapshot) -> list[tuple[str, str]]:

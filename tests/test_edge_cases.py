@@ -226,3 +226,41 @@ def test_unclosed_brace_is_called_unbalanced(repo: Path) -> None:
           version_yaml("greet", "1.0.0", "Hello {name, question: {q}\n"))  # fmt: skip
     code, out, _ = cli(repo, "check", "--json")
     assert code == 1 and any("unbalanced" in p["message"] for p in json.loads(out))
+
+
+def test_a_claimed_previous_version_does_not_skip_promotion(promoted: Path) -> None:
+    write(promoted, "prompts/greet/7.7.7.yaml", evaluated_yaml("greet", "7.7.7", 0.95))
+    commit_all(promoted, "7.7.7, never staged")
+    write(promoted, "deployments/production/greet.yaml",
+          pointer_yaml("greet", "production", "7.7.7", "7.7.7", action="rollback"))  # fmt: skip
+    commit_all(promoted, "claims 7.7.7 ran before")
+    code, out, _ = cli(promoted, "check", "--base", "HEAD~1", "--json")
+    assert code == 1 and {p["code"] for p in json.loads(out)} == {"not-promoted"}
+
+
+def test_a_deleted_pointer_may_be_named(promoted: Path) -> None:
+    git(promoted, "rm", "-q", "deployments/staging/greet.yaml")
+    code, _, err = cli(promoted, "check", "deployments/staging/greet.yaml")
+    assert code == 0, err
+
+
+def test_render_refuses_what_the_environment_would_not_serve(repo: Path) -> None:
+    write(repo, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0", "Hi {name}\n"))
+    write(repo, "deployments/production/greet.yaml", pointer_yaml("greet", "production", "1.0.0"))
+    code, out, err = cli(repo, "render", "greet", "--env", "production", "--var", "name=x")
+    assert code == 1 and out == "" and "has not passed evaluation tests" in err
+
+
+def test_a_pointer_broken_before_does_not_block_updates(tmp_path: Path) -> None:
+    root = tmp_path / "image"
+    write(root, "promptreg.yaml", "environments:\n  production: {require_tested: false}\n")
+    write(root, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    write(root, "prompts/greet/1.1.0.yaml", version_yaml("greet", "1.1.0"))
+    write(root, "deployments/production/greet.yaml", pointer_yaml("greet", "production", "1.0.0"))
+    write(root, "deployments/production/other.yaml", pointer_yaml("other", "production", "9.9.9"))
+    with PromptRegistry(root, refresh_interval=0.0) as reg:
+        assert reg.get_active("greet", "production").version == "1.0.0"  # type: ignore[union-attr]
+        write(root, "deployments/production/greet.yaml",
+              pointer_yaml("greet", "production", "1.1.0", "1.0.0"))  # fmt: skip
+        assert reg.get_active("greet", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert reg.last_error is None
