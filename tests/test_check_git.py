@@ -9,7 +9,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -284,19 +283,17 @@ def test_staged_first_commit_of_an_empty_index(repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_staged_commit_touching_no_registry_file_passes_quickly(repo: Path) -> None:
+def test_staged_commit_touching_no_registry_file_reads_no_registry_file(repo: Path) -> None:
     released(repo)
     for i in range(200):
         write(repo, f"prompts/p{i}/1.0.0.yaml", version_yaml(f"p{i}", "1.0.0"))
     commit_all(repo, "many prompts")
     write(repo, "README.md", "notes\n")
     git(repo, "add", "README.md")
-    started = time.monotonic()
     proc = cli(repo, "check", "--staged")
-    elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
+    # The short cut taken before any registry file is parsed (speed is for benchmarks/).
     assert "no registry files staged" in proc.stdout + proc.stderr
-    assert elapsed < 5, f"{elapsed:.1f}s for a commit that touches no registry file"
 
 
 def test_staged_symlink_under_prompts_is_refused(repo: Path) -> None:
