@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -14,6 +16,15 @@ from registry.cli_common import Ctx, emit_json, json_option, pass_ctx, table
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import SemVer, validate_prompt_id
 from registry.models import Message, PromptVersion
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pointer_change_options(f: F) -> F:
+    """``--by``, ``--reason`` and ``--commit``, shared by deploy and rollback."""
+    f = click.option("--commit", is_flag=True, help="Commit the pointer change.")(f)
+    f = click.option("--reason", default=None, help="Why (recorded in the pointer).")(f)
+    return click.option("--by", default=None, help="Name <email> (default: git's user).")(f)
 
 
 @click.command()
@@ -149,9 +160,7 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 @click.argument("prompt_id")
 @click.argument("version")
 @click.option("--env", "environment", required=True, help="Target environment.")
-@click.option("--by", default=None, help="Name <email> (default: git's user).")
-@click.option("--reason", default=None, help="Why (recorded in the pointer).")
-@click.option("--commit", is_flag=True, help="Commit the pointer change.")
+@pointer_change_options
 @json_option
 @pass_ctx
 def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | None,
@@ -182,9 +191,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
     metavar="V",
     help="Roll back to V instead of the previous version.",
 )
-@click.option("--by", default=None, help="Name <email> (default: git's user).")
-@click.option("--reason", default=None, help="Why (recorded in the pointer).")
-@click.option("--commit", is_flag=True, help="Commit the pointer change.")
+@pointer_change_options
 @json_option
 @pass_ctx
 def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str | None,

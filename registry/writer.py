@@ -95,6 +95,14 @@ def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str
         raise
 
 
+def _actor(root: Path, given: str | None, commit: bool, flag: str = "--by") -> str:
+    """Who makes the change; with a commit it must be ``Name <email>``."""
+    actor = resolve_actor(root, given, flag)
+    if commit:
+        require_person(actor, flag)
+    return actor
+
+
 def _refuse_existing(root: Path, rel: str, v: PromptVersion) -> None:
     if (root / rel).exists() or (root / rel).is_symlink():
         raise AlreadyExistsError(
@@ -282,9 +290,7 @@ def deploy(
     validate_version(version)
     validate_environment(environment)
     reason = _reason(reason)
-    actor = resolve_actor(root, deployed_by)
-    if commit:
-        require_person(actor)
+    actor = _actor(root, deployed_by, commit)
     with write_lock(root):
         view = _view(root)
         _check_env(view, environment)
@@ -311,9 +317,7 @@ def rollback(
     if to is not None:
         validate_version(to)
     reason = _reason(reason)
-    actor = resolve_actor(root, rolled_back_by)
-    if commit:
-        require_person(actor)
+    actor = _actor(root, rolled_back_by, commit)
     with write_lock(root):
         view = _view(root)
         _check_env(view, environment)
@@ -362,9 +366,7 @@ def evaluate(
 
     validate_prompt_id(prompt_id)
     validate_version(version)
-    actor = resolve_actor(root, evaluated_by) if record else ""
-    if record and commit:
-        require_person(actor)
+    actor = _actor(root, evaluated_by, commit) if record else ""
     view = _view(root)
     v = _require_version(view, prompt_id, version)
     rel_suite = suite if suite is not None else suite_path(prompt_id)
