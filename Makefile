@@ -27,6 +27,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check registry tests benchmarks
 	$(BIN)/mypy
 
+# Editors validate as you type: the real yaml-language-server (installed into .cache/ on first
+# use, offline afterwards) against a registry made by `promptreg init`.
+.PHONY: editor-check
+editor-check: $(STAMP)
+	$(BIN)/python scripts/editor-check.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(ARGS)
 

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from tests.testing import ROOT, init_repo, run_cli, write
 ACTOR = "Dana Reyes <dana@example.com>"
 MODELINE = "# yaml-language-server: $schema="
 KIND_OF = {"version": "prompt-version", "pointer": "deployment", "suite": "eval-suite"}
+EXIT_SKIP = 77  # scripts/editor-check.py: yaml-language-server missing and not installable
 MAPPING = {
     "./schemas/prompt-version.schema.json": ["prompts/*/*.yaml"],
     "./schemas/deployment.schema.json": ["deployments/*/*.yaml"],
@@ -256,3 +260,25 @@ def test_update_schemas_outside_a_registry_is_refused(tmp_path: Path) -> None:
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "is not a registry" in r.stderr and "promptreg init" in r.stderr
     assert list(empty.iterdir()) == []
+
+
+# -- the real yaml-language-server -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="node and npm are needed to run yaml-language-server (scripts/editor-check.py)",
+)
+def test_yaml_language_server_reports_a_bad_field_on_its_line() -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "editor-check.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if r.returncode == EXIT_SKIP:
+        pytest.skip(r.stderr.strip())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok: modeline: `tested: maybe` reported on line " in r.stdout
+    assert "ok: .vscode/settings.json mapping: `tested: maybe` reported on line " in r.stdout
+    assert r.stdout.count("as promptreg wrote it: no diagnostics") == 3
