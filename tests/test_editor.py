@@ -14,7 +14,7 @@ import pytest
 
 from registry.paths import classify
 from registry.schemafiles import KINDS, installed_schema_text, modeline_target
-from tests.testing import ROOT, init_repo, run_cli, write
+from tests.testing import ROOT, commit_all, git, init_repo, run_cli, version_yaml, write
 
 ACTOR = "Dana Reyes <dana@example.com>"
 MODELINE = "# yaml-language-server: $schema="
@@ -215,6 +215,18 @@ def test_a_warning_does_not_hide_an_error(tmp_path: Path) -> None:
     assert severities and set(severities.values()) == {"error"}
     r = run_cli("-C", str(repo), "check", "--all")
     assert r.returncode == 1 and "problem(s) found, 1 warning(s)" in r.stderr
+
+
+def test_the_hook_and_ci_check_warn_without_failing(tmp_path: Path) -> None:
+    repo = _registry(tmp_path)
+    commit_all(repo, "init")
+    write(repo, "schemas/settings.schema.json", "{}\n")
+    write(repo, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    git(repo, "add", "-A")
+    for mode in (("--staged",), ("--base", "HEAD")):
+        r = run_cli("-C", str(repo), "check", *mode)
+        assert r.returncode == 0, (mode, r.stdout, r.stderr)
+        assert "schemas/settings.schema.json: warning: schema-outdated" in r.stderr, mode
 
 
 def test_copies_compare_as_json(tmp_path: Path) -> None:
