@@ -95,13 +95,20 @@ def write_copies(root: Path, *, update: bool) -> list[tuple[str, str]]:
         rel = schema_copy_path(kind)
         state = _copy_state(root, kind)
         if state == "missing" or (state == "different" and update):
-            if (root / rel).is_dir():
-                raise RegistryError(f"{rel} is a folder; move it away so the schema can be copied")
-            atomic_write(root / rel, installed_schema_text(kind).encode("utf-8"))
+            _write_copy(root, rel, installed_schema_text(kind))
             out.append((rel, "created" if state == "missing" else "updated"))
         elif state == "different":
             out.append((rel, "kept"))
     return out
+
+
+def _write_copy(root: Path, rel: str, text: str) -> None:
+    if (root / rel).is_dir():
+        raise RegistryError(f"{rel} is a folder; move it away so the schema can be copied")
+    try:
+        atomic_write(root / rel, text.encode("utf-8"))
+    except OSError as e:
+        raise RegistryError(f"{rel}: cannot write the schema copy: {e.strerror or e}") from e
 
 
 def _copy_state(root: Path, kind: str) -> str:

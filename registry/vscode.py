@@ -40,6 +40,13 @@ def yaml_schemas() -> dict[str, list[str]]:
 def write_settings(root: Path) -> SettingsOutcome:
     """Create ``.vscode/settings.json``, or add the missing ``yaml.schemas`` entries to it."""
     path = root / SETTINGS_PATH
+    try:
+        return _merge(path)
+    except OSError as e:
+        return SettingsOutcome("kept", _hint(f"it cannot be written ({e.strerror or e})"))
+
+
+def _merge(path: Path) -> SettingsOutcome:
     if not path.exists() and not path.is_symlink():
         _write(path, {SCHEMAS_KEY: yaml_schemas()})
         return SettingsOutcome("created")

@@ -294,3 +294,17 @@ def test_yaml_language_server_reports_a_bad_field_on_its_line() -> None:
     assert "ok: modeline: `tested: maybe` reported on line " in r.stdout
     assert "ok: .vscode/settings.json mapping: `tested: maybe` reported on line " in r.stdout
     assert r.stdout.count("as promptreg wrote it: no diagnostics") == 3
+
+
+def test_init_says_why_it_cannot_write_the_editor_files(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "reg")
+    write(repo, ".vscode", "not a folder\n")
+    out = _ok("init", str(repo))
+    assert ".vscode/settings.json left as it is: it cannot be written" in out
+    assert (repo / ".vscode").read_text() == "not a folder\n"
+    other = init_repo(tmp_path / "other")
+    (other / "prompts").mkdir()
+    write(other, "schemas", "not a folder\n")
+    r = run_cli("init", "--update-schemas", str(other))
+    assert (r.returncode, "Traceback" in r.stderr) == (1, False), r.stderr
+    assert "schemas/prompt-version.schema.json: cannot write the schema copy" in r.stderr
