@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check registry tests benchmarks
-	$(BIN)/ruff format --check registry tests benchmarks
+	$(BIN)/ruff check registry tests benchmarks scripts
+	$(BIN)/ruff format --check registry tests benchmarks scripts
 	$(BIN)/mypy
 
 # Editors validate as you type: the real yaml-language-server (installed into .cache/ on first

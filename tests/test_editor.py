@@ -109,6 +109,11 @@ def test_example_registry_modelines_resolve_to_its_schemas(rel: str) -> None:
     ).resolve() == ROOT / "schemas" / f"{_kind(rel)}.schema.json"
 
 
+def test_this_repository_maps_its_example_registry_as_init_would() -> None:
+    settings = json.loads((ROOT / ".vscode/settings.json").read_text(encoding="utf-8"))
+    assert settings == {"yaml.schemas": MAPPING}
+
+
 # -- init: schema copies and VS Code settings ------------------------------------------------------
 
 
