@@ -136,7 +136,10 @@ class LanguageServer:
             except queue.Empty:
                 continue
             if msg is None:
-                raise CheckFailed(f"yaml-language-server exited while waiting for {what}")
+                raise CheckFailed(
+                    f"yaml-language-server exited while waiting for {what}"
+                    " (an interrupted install? delete the --cache folder to reinstall)"
+                )
             if "method" in msg and "id" in msg:
                 self._answer(msg)
             elif want(msg):
