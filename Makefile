@@ -23,9 +23,15 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check registry tests benchmarks
-	$(BIN)/ruff format --check registry tests benchmarks
+	$(BIN)/ruff check registry tests benchmarks scripts
+	$(BIN)/ruff format --check registry tests benchmarks scripts
 	$(BIN)/mypy
+
+# Editors validate as you type: the real yaml-language-server (installed into .cache/ on first
+# use, offline afterwards) against a registry made by `promptreg init`.
+.PHONY: editor-check
+editor-check: $(STAMP)
+	$(BIN)/python scripts/editor-check.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(ARGS)

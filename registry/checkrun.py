@@ -27,7 +27,35 @@ def run_check(
     cwd: Path | None = None,
 ) -> tuple[list[Problem], str]:
     """Every problem of the chosen state, and a one-line summary for a clean result. Relative
-    ``files`` are relative to ``cwd`` (default: the registry root)."""
+    ``files`` are relative to ``cwd`` (default: the registry root). Warnings (see
+    ``Problem.severity``) come last."""
+    problems, summary = _check_state(
+        root, files, check_all=check_all, staged=staged, base=base, cwd=cwd
+    )
+    return problems + schema_copy_problems(root), summary
+
+
+def schema_copy_problems(root: Path) -> list[Problem]:
+    """A warning for each schema copy in ``schemas/`` that differs from the installed
+    promptreg's: editors would validate against an old shape. A registry without the folder
+    gets none."""
+    from registry.schemafiles import REFRESH_HINT, outdated_copies
+
+    return [
+        Problem("schema-outdated", rel, None, f"{why}; {REFRESH_HINT}", severity="warning")
+        for rel, why in outdated_copies(root)
+    ]
+
+
+def _check_state(
+    root: Path,
+    files: list[str],
+    *,
+    check_all: bool,
+    staged: bool,
+    base: str | None,
+    cwd: Path | None,
+) -> tuple[list[Problem], str]:
     has_git = (root / ".git").exists()
     if (staged or base) and not has_git:
         raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")

@@ -43,16 +43,43 @@ def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
 # -- init ----------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--update-schemas",
+    is_flag=True,
+    help="Only refresh schemas/ from the installed promptreg (after an upgrade).",
+)
 @pass_ctx
-def init(c: Ctx, directory: str | None) -> None:
+def init(c: Ctx, directory: str | None, update_schemas: bool) -> None:
     """Create a registry skeleton in DIRECTORY (default: -C PATH, else the current one)."""
-    from registry.scaffold import init_registry
+    from registry.scaffold import init_editor_settings, init_registry, init_schema_copies
 
-    created = init_registry(Path(directory or c.root_opt or "."))
+    root = Path(directory or c.root_opt or ".")
+    if update_schemas:
+        _update_schemas(root)
+        return
+    created = init_registry(root)
     for p in created:
         click.echo(f"created {p}")
-    if not created:
+    notes = init_schema_copies(root) + init_editor_settings(root)
+    for line in notes:
+        click.echo(line)
+    if not created and not notes:
         click.echo("nothing to do: the registry skeleton is already there")
+
+
+def _update_schemas(root: Path) -> None:
+    from registry.paths import MANAGED_DIRS, SETTINGS
+    from registry.scaffold import init_schema_copies
+
+    if not any((root / p).exists() for p in (*MANAGED_DIRS, SETTINGS)):
+        die(
+            f"{root} is not a registry (no prompts/, deployments/ or promptreg.yaml); run `promptreg init` first"
+        )
+    lines = init_schema_copies(root, update=True)
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("nothing to do: schemas/ matches the installed promptreg")
 
 
 # -- read commands -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import click
 from registry.cli_common import Ctx, emit_json, json_option, pass_ctx, table
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import SemVer, validate_prompt_id
-from registry.models import Message, PromptVersion
+from registry.models import Message, Problem, PromptVersion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -261,16 +261,24 @@ def check(
     problems, summary = run_check(
         c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd
     )
+    errors = [p for p in problems if p.is_error]
     if as_json:
         emit_json([p.to_dict() for p in problems])
     else:
         for p in problems:
             click.echo(str(p), err=True)
-        click.echo(
-            summary if not problems else f"{len(problems)} problem(s) found", err=bool(problems)
-        )
-    if problems:
+        click.echo(_check_summary(summary, problems), err=bool(errors))
+    if errors:
         sys.exit(1)
+
+
+def _check_summary(summary: str, problems: list[Problem]) -> str:
+    """The last line of ``check``: warnings are counted but do not fail it."""
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        return f"{errors} problem(s) found" + (f", {warnings} warning(s)" if warnings else "")
+    return summary + (f" ({warnings} warning(s))" if warnings else "")
 
 
 def _valid(prompt_id: str, environment: str) -> bool:

@@ -26,14 +26,28 @@ class Problem:
     path: str
     line: int | None
     message: str
+    # "error" fails the check; "warning" is reported but leaves the exit code alone.
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.code} {self.message}"
+        label = "" if self.is_error else f"{self.severity}: "
+        return f"{where}: {label}{self.code} {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this problem fails ``promptreg check``."""
+        return self.severity == "error"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``check --json``."""
-        return {"code": self.code, "path": self.path, "line": self.line, "message": self.message}
+        return {
+            "code": self.code,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
 
 @dataclass(frozen=True)

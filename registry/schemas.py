@@ -12,26 +12,18 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from registry.schemafiles import KINDS, installed_schema_text
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-KINDS = ("prompt-version", "deployment", "eval-suite", "settings")
-SCHEMA_URLS: dict[str, str] = {
-    kind: f"https://promptreg.dev/schemas/{kind}.schema.json" for kind in KINDS
-}
+__all__ = ["KINDS", "format_path", "load_schema", "schema_errors"]
 
 JsonPath = tuple[str | int, ...]
 SchemaProblem = tuple[JsonPath, str]
-
-# The wheel ships the top-level schemas/ folder as this package (package-dir in pyproject);
-# a source tree, or an editable install made before that mapping, reads <repo>/schemas.
-_RESOURCE_PACKAGE = "registry.schema_files"
-_SOURCE_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -46,20 +38,9 @@ _VERSION_FIELDS = ("version", "previous_version")
 _ENUM_NOUNS = {"type": "assertion type"}
 
 
-def _filename(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown schema kind {kind!r}: use one of {', '.join(KINDS)}")
-    return f"{kind}.schema.json"
-
-
 def load_schema(kind: str) -> dict[str, Any]:
     """A fresh copy of the JSON Schema of ``kind`` (one of KINDS)."""
-    name = _filename(kind)
-    try:
-        text = resources.files(_RESOURCE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    except (ImportError, OSError):
-        text = (_SOURCE_DIR / name).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(installed_schema_text(kind))
     return schema
 
 

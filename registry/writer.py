@@ -23,27 +23,17 @@ from registry.ids import validate_environment, validate_prompt_id, validate_vers
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
 from registry.reader import RegistryView
+from registry.schemafiles import modeline_target
 from registry.store import DirSource
 from registry.yamldump import dump_yaml
 
 if TYPE_CHECKING:
     from registry.evaluate import EvalResult
 
-SCHEMA_BASE = "https://promptreg.dev/schemas/"
-
 
 def now_rfc3339() -> str:
     """The current UTC time as ``2026-11-21T09:30:00Z``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _schema_url(kind: str) -> str:
-    try:
-        from registry.schemas import SCHEMA_URLS
-
-        return SCHEMA_URLS[kind]
-    except (ImportError, KeyError):
-        return f"{SCHEMA_BASE}{kind}.schema.json"
 
 
 def version_document(v: PromptVersion) -> dict[str, Any]:
@@ -133,7 +123,7 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
         v = replace(v, author=resolve_actor(root, None, "--author"))
     if commit:
         require_person(v.author, "--author")
-    text = dump_yaml(version_document(v), _schema_url("prompt-version"))
+    text = dump_yaml(version_document(v), modeline_target("prompt-version", rel))
     # Verify the file as every reader and the check will see it before it reaches the disk.
     loaded = load_yaml_bytes(text.encode(), rel)
     built, problems = build_version(rel, loaded, (v.prompt_id, v.version))
@@ -254,10 +244,11 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     }
     if d.reason:
         doc["reason"] = d.reason
-    text = dump_yaml(doc, _schema_url("deployment"))
+    rel = pointer_path(d.environment, d.prompt_id)
+    text = dump_yaml(doc, modeline_target("deployment", rel))
     tx = Transaction(root)
     try:
-        tx.write(pointer_path(d.environment, d.prompt_id), text.encode("utf-8"))
+        tx.write(rel, text.encode("utf-8"))
         sha = _finish(root, tx, commit, message, d.deployed_by)
     except BaseException:
         tx.rollback()

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import yaml
 
-__all__ = ["dump_yaml"]
+__all__ = ["dump_yaml", "modeline"]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _DIGITS = frozenset("0123456789")
@@ -88,6 +88,12 @@ def dump_yaml(data: Mapping[str, Any], schema_url: str | None = None) -> str:
     )
     if schema_url is None:
         return body
-    if any(ch in schema_url for ch in "\r\n\x85\u2028\u2029"):
-        raise ValueError(f"schema URL contains a line break: {schema_url!r}")
-    return f"# yaml-language-server: $schema={schema_url}\n{body}"
+    return modeline(schema_url) + body
+
+
+def modeline(schema: str) -> str:
+    """The first line that points the YAML language server at ``schema`` (a path relative to
+    the file, or a URL)."""
+    if any(ch in schema for ch in "\r\n\x85\u2028\u2029"):
+        raise ValueError(f"schema URL contains a line break: {schema!r}")
+    return f"# yaml-language-server: $schema={schema}\n"

@@ -13,7 +13,8 @@ import pytest
 from jsonschema import Draft7Validator
 
 from registry.ids import is_valid_id, is_valid_version
-from registry.schemas import KINDS, SCHEMA_URLS, format_path, load_schema, schema_errors
+from registry.schemafiles import schema_id
+from registry.schemas import KINDS, format_path, load_schema, schema_errors
 from registry.yamlio import load_yaml_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def test_schema_is_valid_draft7(kind: str) -> None:
     schema = load_schema(kind)
     Draft7Validator.check_schema(schema)
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    assert schema["$id"] == SCHEMA_URLS[kind]
+    assert schema["$id"] == schema_id(kind)
     assert schema["title"]
     assert schema["description"]
 

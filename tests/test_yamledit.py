@@ -28,7 +28,7 @@ EVALUATION_LINES = (
 
 # Hand-written, with everything a round-trip dumper likes to "fix".
 RICH = """\
-# yaml-language-server: $schema=https://promptreg.dev/schemas/prompt-version.schema.json
+# yaml-language-server: $schema=../../schemas/prompt-version.schema.json
 # Every byte outside the evaluation fields must survive.
 prompt_id: hr_query_system_prompt      # must equal the directory name
 version: "1.1.0"
