@@ -111,19 +111,41 @@ def _refuse_existing(root: Path, rel: str, v: PromptVersion) -> None:
         )
 
 
+def _refuse_evaluation_fields(v: PromptVersion) -> None:
+    """A new version is untested; only a passing evaluation may say otherwise."""
+    given = [
+        name
+        for name, unset in (
+            ("tested", v.tested is False),
+            ("evaluation_score", v.evaluation_score is None),
+            ("evaluation", v.evaluation is None),
+        )
+        if not unset
+    ]
+    if given:
+        raise ValidationError(
+            f"{v.prompt_id} {v.version}: {', '.join(given)} cannot be given to register;"
+            f" evaluation sets them (promptreg eval {v.prompt_id} {v.version}, or"
+            " PromptRegistry.evaluate)"
+        )
+
+
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
-    """Write a new version file; it is always untested. Raises AlreadyExistsError."""
+    """Write a new version file; it is always untested. Raises AlreadyExistsError, and
+    ValidationError when ``tested``, a score or an evaluation is given (evaluation sets them)."""
     from registry.records import build_version
     from registry.schemas import schema_errors
     from registry.yamlio import load_yaml_bytes
 
+    _refuse_evaluation_fields(v)
+    if not isinstance(v.created_at, str):
+        raise ValidationError(
+            f"created_at must be an RFC 3339 string or an aware datetime, got {v.created_at!r}"
+        )
     rel = version_path(v.prompt_id, v.version)
     _refuse_existing(root, rel, v)
     v = replace(
         v,
-        tested=False,
-        evaluation_score=None,
-        evaluation=None,
         is_active=False,
         messages=_messages(v.messages),
     )

@@ -349,15 +349,7 @@ def test_new_invalid_version_is_refused(seeded: Path, bad: str) -> None:
 def test_register_always_writes_untested(fresh: Path) -> None:
     reg = PromptRegistry(fresh)
     written = reg.register(
-        PromptVersion(
-            "greet",
-            "1.0.0",
-            content=CONTENT,
-            author=ACTOR,
-            description="d",
-            tested=True,
-            evaluation_score=0.99,
-        )
+        PromptVersion("greet", "1.0.0", content=CONTENT, author=ACTOR, description="d")
     )
     assert written.tested is False and written.evaluation_score is None
     text = (fresh / "prompts/greet/1.0.0.yaml").read_text(encoding="utf-8")
