@@ -264,6 +264,22 @@ def _require_committed(
         )
 
 
+def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
+    """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
+    that exists only in the working tree (or differs from HEAD) is refused."""
+    from registry.fsio import uncommitted
+
+    if Path(rel_suite).is_absolute():
+        return
+    dirty = uncommitted(root, [rel_suite])
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the evaluation of {prompt_id} {version}: the suite"
+            f" {', '.join(dirty)} has uncommitted changes that the result depends on;"
+            " commit the suite first (or run eval without --commit)"
+        )
+
+
 def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
     doc: dict[str, Any] = {
         "prompt_id": d.prompt_id,
@@ -329,6 +345,16 @@ def deploy(
         return _write_pointer(root, d, commit, _message("Deploy", d))
 
 
+def _ran(root: Path, environment: str, v: PromptVersion) -> bool:
+    """Whether git's history shows ``environment`` running ``v`` (False without git)."""
+    from registry.history import history
+
+    if not (root / ".git").exists():
+        return False
+    events = history(root, v.prompt_id, environment, (environment,))
+    return any(e.version == v.version for e in events)
+
+
 def rollback(
     root: Path, prompt_id: str, environment: str, rolled_back_by: str | None,
     *, to: str | None = None, reason: str | None = None, commit: bool = False,
@@ -366,8 +392,11 @@ def rollback(
         if target == current.version:
             return current
         v = _require_version(view, prompt_id, target)
-        _enforce(view, v, environment, promotion=False)
-        _require_committed(root, v, environment, commit, view, promotion=False)
+        # Going back to what the environment ran needs no promotion; a --to target it never
+        # ran is a new version there and must come through promote_from like a deploy.
+        promotion = target != current.previous_version and not _ran(root, environment, v)
+        _enforce(view, v, environment, promotion=promotion)
+        _require_committed(root, v, environment, commit, view, promotion=promotion)
         d = PromptDeployment(
             prompt_id, target, environment, now_rfc3339(), actor, current.version,
             "rollback", reason,
@@ -397,6 +426,8 @@ def evaluate(
         raise NotFoundError(
             f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
         )
+    if commit and record:
+        _require_committed_suite(root, prompt_id, version, rel_suite)
     loaded_suite = load_suite(suite_file, rel_suite)
     if loaded_suite.prompt_id != prompt_id:
         raise EvaluationError(
