@@ -183,15 +183,27 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 @json_option
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:
-    """Prompts x environments: the active version, flagged when untested or invalid."""
+    """Prompts x environments: the active version, flagged when untested or invalid (exit 1)."""
     from registry.status import status_rows
 
     rows = status_rows(c.reg.view(), environment)
+    keys = ("prompt_id", "environment", "version", "tested", "problems")
     if as_json:
-        emit_json(
-            [{k: r[k] for k in ("prompt_id", "environment", "version", "tested")} for r in rows]
-        )
-        return
+        emit_json([{k: r[k] for k in keys} for r in rows])
+    else:
+        _status_table(rows)
+    broken = sum(1 for r in rows if r["problems"])
+    if broken:
+        if not as_json:
+            click.echo(
+                f"promptreg: {broken} deployment(s) invalid or against policy; see NOTE"
+                " (promptreg check --all for details)",
+                err=True,
+            )
+        sys.exit(1)
+
+
+def _status_table(rows: list[dict[str, Any]]) -> None:
     table(
         ["PROMPT", "ENVIRONMENT", "VERSION", "TESTED", "NOTE"],
         [
