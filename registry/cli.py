@@ -61,6 +61,7 @@ def init(c: Ctx, directory: str | None) -> None:
 @pass_ctx
 def list_cmd(c: Ctx, as_json: bool) -> None:
     """Prompts with their versions and where each is active."""
+    c.require_registry()
     view = c.reg.view()
     envs = view.checked_settings().names
     out: list[dict[str, Any]] = []
@@ -89,6 +90,7 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
     validate_prompt_id(prompt_id)
+    c.require_registry()
     view = c.reg.view()
     versions = view.version_index().get(prompt_id)
     if not versions:
@@ -186,6 +188,7 @@ def status(c: Ctx, environment: str | None, as_json: bool) -> None:
     """Prompts x environments: the active version, flagged when untested or invalid (exit 1)."""
     from registry.status import status_rows
 
+    c.require_registry()
     rows = status_rows(c.reg.view(), environment)
     keys = ("prompt_id", "environment", "version", "tested", "problems")
     if as_json:
@@ -281,6 +284,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
     ``strict`` (rendering it is what an application would refuse too)."""
     validate_prompt_id(prompt_id)
     validate_environment(environment)
+    c.require_registry()
     view = c.reg.view()
     settings = view.checked_settings()
     if settings.get(environment) is None:
@@ -319,6 +323,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bool) -> None:
     """The version active now, or at an RFC 3339 TIME (from git history)."""
     if at is not None:
+        c.require_registry()
         reg = PromptRegistry(c.root_opt, source="git")
         try:
             v = reg.active_at(prompt_id, environment, at)

@@ -36,6 +36,19 @@ class Ctx:
         """The registry root."""
         return self.reg.root
 
+    def require_registry(self) -> Path:
+        """The registry root; exits 1 when it holds neither prompts/ nor deployments/ (an
+        empty table there would read as an empty registry)."""
+        from registry.paths import DEPLOYMENTS, PROMPTS
+
+        root = self.root
+        if not any((root / d).is_dir() for d in (PROMPTS, DEPLOYMENTS)):
+            die(
+                f"{root} is not a promptreg registry: it has no prompts/ or deployments/ folder;"
+                " run `promptreg init` or pass -C PATH"
+            )
+        return root
+
 
 def die(message: str, code: int = 1) -> NoReturn:
     for line in message.splitlines() or [message]:

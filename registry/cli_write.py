@@ -222,11 +222,18 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
     """Deployment history reconstructed from git, oldest first."""
     from registry.registry import PromptRegistry
 
+    validate_prompt_id(prompt_id)
+    c.require_registry()
     reg = PromptRegistry(c.root_opt, source="git")
     try:
         events = reg.history(prompt_id, environment)
     finally:
         reg.close()
+    if not events and not _known_prompt(c, prompt_id):
+        raise NotFoundError(
+            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
+            " and no deployment history"
+        )
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
@@ -271,6 +278,13 @@ def check(
         )
     if problems:
         sys.exit(1)
+
+
+def _known_prompt(c: Ctx, prompt_id: str) -> bool:
+    view = c.reg.view()
+    return prompt_id in view.version_index() or any(
+        pid == prompt_id for _, pid in view.pointer_index()
+    )
 
 
 def _valid(prompt_id: str, environment: str) -> bool:

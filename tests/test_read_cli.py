@@ -170,6 +170,7 @@ def test_list_table(reg: Path) -> None:
 
 def test_list_empty_registry(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
+    (repo / "prompts").mkdir()
     assert ok_json(repo, "list") == []
 
 
