@@ -15,7 +15,17 @@ import click
 
 from registry import cli_write
 from registry.checks import policy_problems
-from registry.cli_common import Ctx, die, emit_json, json_option, pass_ctx, table
+from registry.cli_common import (
+    ENVIRONMENT,
+    TIME,
+    Ctx,
+    add_root_option,
+    die,
+    emit_json,
+    json_option,
+    pass_ctx,
+    table,
+)
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion
@@ -181,7 +191,14 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 
 
 @cli.command()
-@click.option("--env", "environment", default=None, help="Only this environment.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    default=None,
+    help="Only this environment.",
+)
 @json_option
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:
@@ -241,7 +258,14 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 @cli.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", required=True, help="Environment to render.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    required=True,
+    help="Environment to render.",
+)
 @click.option(
     "--var",
     "variables",
@@ -316,8 +340,12 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 
 @cli.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", required=True, help="Environment.")
-@click.option("--at", "at", default=None, metavar="TIME", help="An RFC 3339 time in the past.")
+@click.option(
+    "--env", "environment", callback=ENVIRONMENT, metavar="ENV", required=True, help="Environment."
+)
+@click.option(
+    "--at", "at", callback=TIME, metavar="TIME", default=None, help="An RFC 3339 time in the past."
+)
 @json_option
 @pass_ctx
 def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bool) -> None:
@@ -343,6 +371,8 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
 
 for _command in cli_write.COMMANDS:
     cli.add_command(_command)
+for _command in cli.commands.values():
+    add_root_option(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

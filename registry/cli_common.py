@@ -10,6 +10,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from registry.errors import RegistryError
+from registry.ids import validate_environment, validate_version
 from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +71,80 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     click.echo(fmt.format(*headers).rstrip())
     for r in cells:
         click.echo(fmt.format(*r).rstrip())
+
+
+Callback = Callable[[click.Context, click.Parameter, Any], Any]
+
+
+def checked(check: Callable[[str], object]) -> Callback:
+    """An option callback running one of the core's validators: a bad value is a usage error
+    (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            try:
+                check(value)
+            except (RegistryError, ValueError) as exc:
+                raise click.BadParameter(str(exc), ctx, param) from None
+        return value
+
+    return callback
+
+
+def _check_time(value: str) -> None:
+    from registry.history import parse_rfc3339
+
+    parse_rfc3339(value)
+
+
+def _check_reason(value: str) -> None:
+    from registry.writer import clean_reason
+
+    clean_reason(value)
+
+
+def _check_actor(value: str) -> None:
+    if not value.strip() or len(value.strip()) > 200 or any(ch in value for ch in "\r\n\0"):
+        raise ValueError("give a single line of at most 200 characters, like 'Name <email>'")
+
+
+ENVIRONMENT = checked(validate_environment)
+VERSION = checked(validate_version)
+TIME = checked(_check_time)
+REASON = checked(_check_reason)
+ACTOR = checked(_check_actor)
+
+
+def require_person_option(value: str | None, flag: str, commit: bool) -> None:
+    """With --commit an explicit actor must be ``Name <email>`` (git needs the email)."""
+    from registry.fsio import require_person
+
+    if commit and value is not None:
+        try:
+            require_person(value.strip(), flag)
+        except RegistryError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{flag}'") from None
+
+
+def _set_root(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Ctx).root_opt = value
+
+
+def add_root_option(command: click.Command) -> None:
+    """Accept ``-C PATH`` after the subcommand too (``promptreg status -C path``)."""
+    command.params.insert(
+        0,
+        click.Option(
+            ["-C", "root"],
+            metavar="PATH",
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_root,
+            help="Registry root (as before the command).",
+        ),
+    )
 
 
 def json_option(f: F) -> F:

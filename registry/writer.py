@@ -310,7 +310,8 @@ def _message(verb: str, d: PromptDeployment) -> str:
     return head + (f"\n\nReason: {d.reason}" if d.reason else "")
 
 
-def _reason(reason: str | None) -> str | None:
+def clean_reason(reason: str | None) -> str | None:
+    """The reason stripped (None when empty); raises ValidationError when too long."""
     if reason is None:
         return None
     reason = reason.strip()
@@ -327,7 +328,7 @@ def deploy(
     validate_prompt_id(prompt_id)
     validate_version(version)
     validate_environment(environment)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     actor = _actor(root, deployed_by, commit)
     with write_lock(root):
         view = _view(root)
@@ -364,7 +365,7 @@ def rollback(
     validate_environment(environment)
     if to is not None:
         validate_version(to)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     actor = _actor(root, rolled_back_by, commit)
     with write_lock(root):
         view = _view(root)

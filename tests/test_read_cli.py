@@ -315,7 +315,8 @@ def test_status_unconfigured_env_is_refused(reg: Path) -> None:
 
 
 def test_status_invalid_env_name(reg: Path) -> None:
-    fails(reg, "status", "--env", "../x")
+    err = fails(reg, "status", "--env", "../x", code=2)
+    assert "Invalid value for '--env'" in err and "'../x'" in err
 
 
 # -- render ---------------------------------------------------------------------------------------
