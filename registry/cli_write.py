@@ -26,7 +26,7 @@ from registry.cli_common import (
 )
 from registry.errors import AlreadyExistsError, NotFoundError, RegistryError
 from registry.ids import Bump, SemVer, validate_prompt_id
-from registry.models import Message, PromptVersion
+from registry.models import Message, PromptDeployment, PromptVersion
 from registry.reader import RegistryView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -376,8 +376,15 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
     table(
         ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
         [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
-          e.deployed_by, (e.commit or "")[:12], e.reason) for e in events],
+          _who(e), (e.commit or "")[:12], e.reason) for e in events],
     )  # fmt: skip
+
+
+def _who(e: PromptDeployment) -> str:
+    """``deployed_by``, and git's author beside it when someone else committed the pointer."""
+    if e.committed_by is None or e.committed_by == e.deployed_by:
+        return e.deployed_by
+    return f"{e.deployed_by} (committed by {e.committed_by})"
 
 
 @click.command()

@@ -300,7 +300,15 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     except BaseException:
         tx.rollback()
         raise
-    return replace(d, commit=sha)
+    return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
+
+
+def _author(root: Path, sha: str) -> str:
+    """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
+    from registry.gitio import run_git
+
+    out = run_git(root, "show", "-s", "--encoding=UTF-8", "--format=%an <%ae>", sha)
+    return out.decode("utf-8", "replace").strip()
 
 
 def _message(verb: str, d: PromptDeployment) -> str:
