@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -62,15 +64,56 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
+) -> None:
+    """Aligned columns; on a terminal the widest columns wrap at spaces to fit its width
+    (``width`` overrides it); piped output is never wrapped."""
     cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    width = width if width is not None else terminal_width()
+    if width is not None:
+        # A column narrows down to its header or its longest word, whichever is wider.
+        least = [len(h) for h in headers]
+        for r in cells:
+            least = [max(m, *(len(w) for w in c.split()), 0) for m, c in zip(least, r, strict=True)]
+        widths = fit_widths(widths, least, width)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(fmt.format(*headers).rstrip())
     for r in cells:
-        click.echo(fmt.format(*r).rstrip())
+        wrapped = [_wrap(c, w) for c, w in zip(r, widths, strict=True)]
+        for i in range(max(len(lines) for lines in wrapped)):
+            line = [lines[i] if i < len(lines) else "" for lines in wrapped]
+            click.echo(fmt.format(*line).rstrip())
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns when standard output is one, else None (do not wrap)."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def fit_widths(widths: list[int], least: list[int], total: int) -> list[int]:
+    """Column widths that fit ``total`` (with two spaces between columns) by narrowing the
+    column with the most room first, none below its ``least``; may still not fit."""
+    out = list(widths)
+    floor = [min(w, m) for w, m in zip(widths, least, strict=True)]
+    while sum(out) + 2 * (len(out) - 1) > total:
+        i = max(range(len(out)), key=lambda k: out[k] - floor[k])
+        if out[i] <= floor[i]:
+            break
+        out[i] -= 1
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    # The column is at least as wide as its longest word, so no word is ever cut.
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
