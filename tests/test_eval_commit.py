@@ -41,3 +41,15 @@ def test_eval_without_commit_may_use_an_edited_suite(fresh: Path) -> None:
     proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR)
     assert proc.returncode == 0, proc.stderr
     assert commit_count(fresh) == before
+
+
+def test_eval_records_into_a_hand_written_version_without_evaluation_fields(fresh: Path) -> None:
+    text = version_yaml("greet", "1.0.0").replace("tested: false\n", "")
+    write(fresh, "prompts/greet/1.0.0.yaml", text)
+    commit_all(fresh, "by hand")
+    assert cli(fresh, "check", "--all").returncode == 0
+    proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR, "--commit")
+    assert proc.returncode == 0, proc.stderr
+    after = (fresh / "prompts/greet/1.0.0.yaml").read_text(encoding="utf-8")
+    assert after.startswith(text) and "tested: true" in after and "evaluation:" in after
+    assert cli(fresh, "deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR).returncode == 0
