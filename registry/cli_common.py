@@ -185,7 +185,7 @@ def add_root_option(command: click.Command) -> None:
             expose_value=False,
             is_eager=True,
             callback=_set_root,
-            help="Registry root (as before the command).",
+            help="Registry root (also accepted before the command name).",
         ),
     )
 
