@@ -15,7 +15,17 @@ import click
 
 from registry import cli_write
 from registry.checks import policy_problems
-from registry.cli_common import Ctx, die, emit_json, json_option, pass_ctx, table
+from registry.cli_common import (
+    ENVIRONMENT,
+    TIME,
+    Ctx,
+    add_root_option,
+    die,
+    emit_json,
+    json_option,
+    pass_ctx,
+    table,
+)
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion
@@ -88,6 +98,7 @@ def _update_schemas(root: Path) -> None:
 @pass_ctx
 def list_cmd(c: Ctx, as_json: bool) -> None:
     """Prompts with their versions and where each is active."""
+    c.require_registry()
     view = c.reg.view()
     envs = view.checked_settings().names
     out: list[dict[str, Any]] = []
@@ -116,6 +127,7 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
     validate_prompt_id(prompt_id)
+    c.require_registry()
     view = c.reg.view()
     versions = view.version_index().get(prompt_id)
     if not versions:
@@ -206,19 +218,39 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 
 
 @cli.command()
-@click.option("--env", "environment", default=None, help="Only this environment.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    default=None,
+    help="Only this environment.",
+)
 @json_option
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:
-    """Prompts x environments: the active version, flagged when untested or invalid."""
+    """Prompts x environments: the active version, flagged when untested or invalid (exit 1)."""
     from registry.status import status_rows
 
+    c.require_registry()
     rows = status_rows(c.reg.view(), environment)
+    keys = ("prompt_id", "environment", "version", "tested", "problems")
     if as_json:
-        emit_json(
-            [{k: r[k] for k in ("prompt_id", "environment", "version", "tested")} for r in rows]
-        )
-        return
+        emit_json([{k: r[k] for k in keys} for r in rows])
+    else:
+        _status_table(rows)
+    broken = sum(1 for r in rows if r["problems"])
+    if broken:
+        if not as_json:
+            click.echo(
+                f"promptreg: {broken} deployment(s) invalid or against policy; see NOTE"
+                " (promptreg check --all for details)",
+                err=True,
+            )
+        sys.exit(1)
+
+
+def _status_table(rows: list[dict[str, Any]]) -> None:
     table(
         ["PROMPT", "ENVIRONMENT", "VERSION", "TESTED", "NOTE"],
         [
@@ -253,7 +285,14 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 @cli.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", required=True, help="Environment to render.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    required=True,
+    help="Environment to render.",
+)
 @click.option(
     "--var",
     "variables",
@@ -296,6 +335,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
     ``strict`` (rendering it is what an application would refuse too)."""
     validate_prompt_id(prompt_id)
     validate_environment(environment)
+    c.require_registry()
     view = c.reg.view()
     settings = view.checked_settings()
     if settings.get(environment) is None:
@@ -327,13 +367,18 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 
 @cli.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", required=True, help="Environment.")
-@click.option("--at", "at", default=None, metavar="TIME", help="An RFC 3339 time in the past.")
+@click.option(
+    "--env", "environment", callback=ENVIRONMENT, metavar="ENV", required=True, help="Environment."
+)
+@click.option(
+    "--at", "at", callback=TIME, metavar="TIME", default=None, help="An RFC 3339 time in the past."
+)
 @json_option
 @pass_ctx
 def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bool) -> None:
     """The version active now, or at an RFC 3339 TIME (from git history)."""
     if at is not None:
+        c.require_registry()
         reg = PromptRegistry(c.root_opt, source="git")
         try:
             v = reg.active_at(prompt_id, environment, at)
@@ -353,6 +398,8 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
 
 for _command in cli_write.COMMANDS:
     cli.add_command(_command)
+for _command in cli.commands.values():
+    add_root_option(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

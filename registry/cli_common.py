@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
+from registry.errors import RegistryError
+from registry.ids import validate_environment, validate_version
 from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +40,19 @@ class Ctx:
         """The registry root."""
         return self.reg.root
 
+    def require_registry(self) -> Path:
+        """The registry root; exits 1 when it holds neither prompts/ nor deployments/ (an
+        empty table there would read as an empty registry)."""
+        from registry.paths import DEPLOYMENTS, PROMPTS
+
+        root = self.root
+        if not any((root / d).is_dir() for d in (PROMPTS, DEPLOYMENTS)):
+            die(
+                f"{root} is not a promptreg registry: it has no prompts/ or deployments/ folder;"
+                " run `promptreg init` or pass -C PATH"
+            )
+        return root
+
 
 def die(message: str, code: int = 1) -> NoReturn:
     for line in message.splitlines() or [message]:
@@ -47,15 +64,130 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
+) -> None:
+    """Aligned columns; on a terminal the widest columns wrap at spaces to fit its width
+    (``width`` overrides it); piped output is never wrapped."""
     cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    width = width if width is not None else terminal_width()
+    if width is not None:
+        # A column narrows down to its header or its longest word, whichever is wider.
+        least = [len(h) for h in headers]
+        for r in cells:
+            least = [max(m, *(len(w) for w in c.split()), 0) for m, c in zip(least, r, strict=True)]
+        widths = fit_widths(widths, least, width)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(fmt.format(*headers).rstrip())
     for r in cells:
-        click.echo(fmt.format(*r).rstrip())
+        wrapped = [_wrap(c, w) for c, w in zip(r, widths, strict=True)]
+        for i in range(max(len(lines) for lines in wrapped)):
+            line = [lines[i] if i < len(lines) else "" for lines in wrapped]
+            click.echo(fmt.format(*line).rstrip())
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns when standard output is one, else None (do not wrap)."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def fit_widths(widths: list[int], least: list[int], total: int) -> list[int]:
+    """Column widths that fit ``total`` (with two spaces between columns) by narrowing the
+    column with the most room first, none below its ``least``; may still not fit."""
+    out = list(widths)
+    floor = [min(w, m) for w, m in zip(widths, least, strict=True)]
+    while sum(out) + 2 * (len(out) - 1) > total:
+        i = max(range(len(out)), key=lambda k: out[k] - floor[k])
+        if out[i] <= floor[i]:
+            break
+        out[i] -= 1
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    # The column is at least as wide as its longest word, so no word is ever cut.
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+Callback = Callable[[click.Context, click.Parameter, Any], Any]
+
+
+def checked(check: Callable[[str], object]) -> Callback:
+    """An option callback running one of the core's validators: a bad value is a usage error
+    (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            try:
+                check(value)
+            except (RegistryError, ValueError) as exc:
+                raise click.BadParameter(str(exc), ctx, param) from None
+        return value
+
+    return callback
+
+
+def _check_time(value: str) -> None:
+    from registry.history import parse_rfc3339
+
+    parse_rfc3339(value)
+
+
+def _check_reason(value: str) -> None:
+    from registry.writer import clean_reason
+
+    clean_reason(value)
+
+
+def _check_actor(value: str) -> None:
+    if not value.strip() or len(value.strip()) > 200 or any(ch in value for ch in "\r\n\0"):
+        raise ValueError("give a single line of at most 200 characters, like 'Name <email>'")
+
+
+ENVIRONMENT = checked(validate_environment)
+VERSION = checked(validate_version)
+TIME = checked(_check_time)
+REASON = checked(_check_reason)
+ACTOR = checked(_check_actor)
+
+
+def require_person_option(value: str | None, flag: str, commit: bool) -> None:
+    """With --commit an explicit actor must be ``Name <email>`` (git needs the email)."""
+    from registry.fsio import require_person
+
+    if commit and value is not None:
+        try:
+            require_person(value.strip(), flag)
+        except RegistryError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{flag}'") from None
+
+
+def _set_root(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Ctx).root_opt = value
+
+
+def add_root_option(command: click.Command) -> None:
+    """Accept ``-C PATH`` after the subcommand too (``promptreg status -C path``)."""
+    command.params.insert(
+        0,
+        click.Option(
+            ["-C", "root"],
+            metavar="PATH",
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_root,
+            help="Registry root (also accepted before the command name).",
+        ),
+    )
 
 
 def json_option(f: F) -> F:

@@ -12,10 +12,22 @@ from typing import Any, TypeVar
 
 import click
 
-from registry.cli_common import Ctx, emit_json, json_option, pass_ctx, table
-from registry.errors import NotFoundError, RegistryError
-from registry.ids import SemVer, validate_prompt_id
-from registry.models import Message, Problem, PromptVersion
+from registry.cli_common import (
+    ACTOR,
+    ENVIRONMENT,
+    REASON,
+    VERSION,
+    Ctx,
+    emit_json,
+    json_option,
+    pass_ctx,
+    require_person_option,
+    table,
+)
+from registry.errors import AlreadyExistsError, NotFoundError, RegistryError
+from registry.ids import Bump, SemVer, validate_prompt_id
+from registry.models import Message, Problem, PromptDeployment, PromptVersion
+from registry.reader import RegistryView
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,8 +35,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 def pointer_change_options(f: F) -> F:
     """``--by``, ``--reason`` and ``--commit``, shared by deploy and rollback."""
     f = click.option("--commit", is_flag=True, help="Commit the pointer change.")(f)
-    f = click.option("--reason", default=None, help="Why (recorded in the pointer).")(f)
-    return click.option("--by", default=None, help="Name <email> (default: git's user).")(f)
+    f = click.option(
+        "--reason", callback=REASON, default=None, help="Why (recorded in the pointer)."
+    )(f)
+    return click.option(
+        "--by",
+        callback=ACTOR,
+        metavar="WHO",
+        default=None,
+        help="Name <email> (default: git's user).",
+    )(f)
 
 
 @click.command()
@@ -32,69 +52,82 @@ def pointer_change_options(f: F) -> F:
 @click.option(
     "--bump",
     type=click.Choice(["major", "minor", "patch"]),
-    help="Next version by SemVer part.",
+    help="Next version by SemVer part (a pre-release bumps to its release, as npm does).",
 )
-@click.option("--version", "version", default=None, help="Exact new version.")
+@click.option(
+    "--version", "version", callback=VERSION, metavar="V", default=None, help="Exact new version."
+)
 @click.option("-d", "--description", required=True, help="What changed and why.")
 @click.option(
     "--from",
     "from_version",
-    default=None,
+    callback=VERSION,
     metavar="V",
+    default=None,
     help="Copy content from V (default: the latest).",
 )
 @click.option(
     "--content-file",
-    type=click.Path(dir_okay=False),
+    metavar="FILE",
     default=None,
-    help="Read the new content from a file.",
+    help="Read the new content of a text prompt from FILE ('-': standard input).",
 )
-@click.option("--author", default=None, help="Name <email> (default: git's user).")
+@click.option(
+    "--messages-file",
+    metavar="FILE",
+    default=None,
+    help="Read the messages of a chat prompt from FILE, a YAML or JSON list of"
+    " {role, content} ('-': standard input).",
+)
+@click.option(
+    "--author",
+    callback=ACTOR,
+    metavar="WHO",
+    default=None,
+    help="Name <email> (default: git's user).",
+)
 @click.option("--commit", is_flag=True, help="Commit the new file.")
 @pass_ctx
 def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, description: str,
-        from_version: str | None, content_file: str | None, author: str | None, commit: bool) -> None:  # fmt: skip
+        from_version: str | None, content_file: str | None, messages_file: str | None,
+        author: str | None, commit: bool) -> None:  # fmt: skip
     """Write a new untested version."""
     validate_prompt_id(prompt_id)
     if bump and version:
         raise click.UsageError("give --bump or --version, not both")
+    if content_file is not None and messages_file is not None:
+        raise click.UsageError(
+            "give --content-file (a text prompt) or --messages-file (a chat prompt), not both"
+        )
+    require_person_option(author, "--author", commit)
     view = c.reg.view()
     existing = view.version_index().get(prompt_id, [])
-    base: PromptVersion | None = None
-    if from_version is not None:
-        base = view.version(prompt_id, from_version)
-        if base is None:
-            raise NotFoundError(f"--from {prompt_id} {from_version} not found")
-    elif existing:
-        base = view.version(prompt_id, existing[-1])
-        if base is None:
-            raise RegistryError(
-                f"the latest version {prompt_id} {existing[-1]} does not load; use --from"
-            )
-    if version is None:
-        if bump is None:
-            if existing:
-                raise click.UsageError("give --bump major|minor|patch or --version V")
-            version = "1.0.0"
-        elif existing:
-            version = str(SemVer.parse(existing[-1]).bump(bump))  # type: ignore[arg-type]
-        else:
-            raise click.UsageError(
-                f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)"
-            )
-    SemVer.parse(version)
+    base = _base_version(view, prompt_id, from_version, existing)
+    version = _new_version_name(prompt_id, bump, version, existing)
     content: str | None = base.content if base else None
     messages: tuple[Message, ...] | None = base.messages if base else None
     if content_file is not None:
-        try:
-            content = Path(content_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"{content_file}: cannot read the content: {exc}") from None
-        messages = None
+        if base is not None and base.messages is not None:
+            raise click.UsageError(
+                f"{prompt_id} {base.version} is a chat prompt (messages): give the new messages"
+                " with --messages-file FILE, a YAML or JSON list of {role, content}"
+            )
+        content, messages = _read_text(content_file, "--content-file"), None
+    elif messages_file is not None:
+        if base is not None and base.content is not None:
+            raise click.UsageError(
+                f"{prompt_id} {base.version} is a text prompt (content): give the new content"
+                " with --content-file FILE"
+            )
+        content, messages = None, _read_messages(messages_file)
     if content is None and messages is None:
-        raise click.UsageError(f"{prompt_id} is a new prompt: give its content with --content-file")
+        raise click.UsageError(
+            f"{prompt_id} is a new prompt: give its content with --content-file FILE, or"
+            " the messages of a chat prompt with --messages-file FILE"
+        )
     variables = None
-    if base is not None and base.variables is not None and content_file is None:
+    replaced = content_file is not None or messages_file is not None
+    if base is not None and base.variables is not None and not replaced:
         variables = base.variables
     v = PromptVersion(
         prompt_id=prompt_id, version=version, content=content, messages=messages,
@@ -109,11 +142,87 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
     click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
 
 
+def _base_version(
+    view: RegistryView, prompt_id: str, from_version: str | None, existing: list[str]
+) -> PromptVersion | None:
+    """The version a new one copies: ``--from``, else the latest, else None."""
+    if from_version is not None:
+        base = view.version(prompt_id, from_version)
+        if base is None:
+            raise NotFoundError(f"--from {prompt_id} {from_version} not found")
+        return base
+    if not existing:
+        return None
+    base = view.version(prompt_id, existing[-1])
+    if base is None:
+        raise RegistryError(
+            f"the latest version {prompt_id} {existing[-1]} does not load; use --from"
+        )
+    return base
+
+
+def _new_version_name(
+    prompt_id: str, bump: str | None, version: str | None, existing: list[str]
+) -> str:
+    if version is not None:
+        return version
+    if bump is None:
+        if existing:
+            raise click.UsageError("give --bump major|minor|patch or --version V")
+        return "1.0.0"
+    if not existing:
+        raise click.UsageError(
+            f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)"
+        )
+    part: Bump = "major" if bump == "major" else "minor" if bump == "minor" else "patch"
+    computed = str(SemVer.parse(existing[-1]).bump(part))
+    if computed in existing:
+        raise AlreadyExistsError(
+            f"--bump {bump} from {prompt_id} {existing[-1]} gives {computed}, which already"
+            f" exists (prompts/{prompt_id}/{computed}.yaml); give the version with --version"
+        )
+    return computed
+
+
+def _read_input(path: str, flag: str) -> tuple[bytes, str]:
+    """The bytes of ``path`` ('-' is standard input) and the name to show in messages."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    try:
+        return Path(path).read_bytes(), path
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror or exc}", param_hint=f"'{flag}'"
+        ) from None
+
+
+def _read_text(path: str, flag: str) -> str:
+    data, name = _read_input(path, flag)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RegistryError(f"{name}:{line}: invalid UTF-8; save the file as UTF-8") from None
+
+
+def _read_messages(path: str) -> tuple[Message, ...]:
+    from registry.messages_file import load_messages
+
+    data, name = _read_input(path, "--messages-file")
+    return load_messages(data, name)
+
+
 @click.command("eval")
 @click.argument("prompt_id")
 @click.argument("version")
 @click.option("--suite", default=None, help="Suite file (default: evals/<prompt_id>.yaml).")
-@click.option("--by", default=None, help="Name <email> of the evaluator (default: git's user).")
+@click.option(
+    "--by",
+    callback=ACTOR,
+    metavar="WHO",
+    default=None,
+    help="Name <email> of the evaluator (default: git's user).",
+)
 @click.option("--commit", is_flag=True, help="Commit the recorded result.")
 @click.option("--no-record", is_flag=True, help="Run without writing the result.")
 @json_option
@@ -121,6 +230,7 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
 def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | None,
              commit: bool, no_record: bool, as_json: bool) -> None:  # fmt: skip
     """Run the evaluation suite; on pass mark the version tested."""
+    require_person_option(by, "--by", commit and not no_record)
     progress = None
     if not as_json and sys.stderr.isatty():
 
@@ -135,6 +245,8 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
         if rel.startswith(".."):
             raise click.UsageError(f"--suite {suite} is outside the registry {c.root}")
         suite = Path(rel).as_posix()
+    if suite is not None and not (c.root / suite).is_file():
+        raise click.BadParameter(f"{suite} is not a file in {c.root}", param_hint="'--suite'")
     res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
                          commit=commit, progress=progress)  # fmt: skip
     if as_json:
@@ -159,13 +271,21 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 @click.command()
 @click.argument("prompt_id")
 @click.argument("version")
-@click.option("--env", "environment", required=True, help="Target environment.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    required=True,
+    help="Target environment.",
+)
 @pointer_change_options
 @json_option
 @pass_ctx
 def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | None,
            reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Point an environment at VERSION after checking its policy."""
+    require_person_option(by, "--by", commit)
     before = (
         c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
     )
@@ -183,12 +303,20 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 
 @click.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", required=True, help="Environment to roll back.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    required=True,
+    help="Environment to roll back.",
+)
 @click.option(
     "--to",
     "to",
-    default=None,
+    callback=VERSION,
     metavar="V",
+    default=None,
     help="Roll back to V instead of the previous version.",
 )
 @pointer_change_options
@@ -197,6 +325,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str | None,
              reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Re-point an environment at its previous version (or --to V)."""
+    require_person_option(by, "--by", commit)
     before = (
         c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
     )
@@ -215,26 +344,47 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
 
 @click.command()
 @click.argument("prompt_id")
-@click.option("--env", "environment", default=None, help="Only this environment.")
+@click.option(
+    "--env",
+    "environment",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    default=None,
+    help="Only this environment.",
+)
 @json_option
 @pass_ctx
 def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> None:
     """Deployment history reconstructed from git, oldest first."""
     from registry.registry import PromptRegistry
 
+    validate_prompt_id(prompt_id)
+    c.require_registry()
     reg = PromptRegistry(c.root_opt, source="git")
     try:
         events = reg.history(prompt_id, environment)
     finally:
         reg.close()
+    if not events and not _known_prompt(c, prompt_id):
+        raise NotFoundError(
+            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
+            " and no deployment history"
+        )
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
     table(
         ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
         [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
-          e.deployed_by, (e.commit or "")[:12], e.reason) for e in events],
+          _who(e), (e.commit or "")[:12], e.reason) for e in events],
     )  # fmt: skip
+
+
+def _who(e: PromptDeployment) -> str:
+    """``deployed_by``, and git's author beside it when someone else committed the pointer."""
+    if e.committed_by is None or e.committed_by == e.deployed_by:
+        return e.deployed_by
+    return f"{e.deployed_by} (committed by {e.committed_by})"
 
 
 @click.command()
@@ -279,6 +429,13 @@ def _check_summary(summary: str, problems: list[Problem]) -> str:
     if errors:
         return f"{errors} problem(s) found" + (f", {warnings} warning(s)" if warnings else "")
     return summary + (f" ({warnings} warning(s))" if warnings else "")
+
+
+def _known_prompt(c: Ctx, prompt_id: str) -> bool:
+    view = c.reg.view()
+    return prompt_id in view.version_index() or any(
+        pid == prompt_id for _, pid in view.pointer_index()
+    )
 
 
 def _valid(prompt_id: str, environment: str) -> bool:

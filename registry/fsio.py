@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from registry.errors import GitError, IdentityError, LoadError, LockError
+from registry.errors import GitError, IdentityError, LoadError, LockError, RegistryError
+
+_fcntl: ModuleType | None
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows: reading works, writing needs the POSIX lock
+    _fcntl = None
 
 LOCK_TIMEOUT = 30.0
 _PERSON = re.compile(r"(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>")
@@ -90,6 +97,12 @@ def _lock_file(root: Path) -> Path:
 @contextlib.contextmanager
 def write_lock(root: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Serialize writers of one registry (an advisory lock released if the process dies)."""
+    fcntl = _fcntl
+    if fcntl is None:
+        raise RegistryError(
+            f"writing to a registry needs the POSIX file lock (fcntl), which {sys.platform}"
+            " does not have; promptreg supports Linux and macOS for writes"
+        )
     path = _lock_file(root)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

@@ -87,10 +87,17 @@ class SemVer:
         return cls(int(m.group("major")), int(m.group("minor")), int(m.group("patch")), pre)
 
     def bump(self, part: Bump) -> SemVer:
-        """The next release after this one for ``part``; a pre-release bumps to its release."""
+        """The next release for ``part``, as npm's ``semver.inc`` does: a pre-release of a
+        release of that part becomes the release (major ``2.0.0-rc.1`` -> ``2.0.0``, minor
+        ``1.2.0-rc.1`` -> ``1.2.0``, patch ``1.2.3-rc.1`` -> ``1.2.3``); otherwise the part
+        increments and the lower ones reset."""
         if part == "major":
+            if self.pre and self.minor == 0 and self.patch == 0:
+                return SemVer(self.major, 0, 0)
             return SemVer(self.major + 1, 0, 0)
         if part == "minor":
+            if self.pre and self.patch == 0:
+                return SemVer(self.major, self.minor, 0)
             return SemVer(self.major, self.minor + 1, 0)
         if part == "patch":
             if self.pre:

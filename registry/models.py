@@ -7,10 +7,11 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from registry.errors import TemplateError
+from registry.errors import TemplateError, ValidationError
 from registry.template import Template
 
 ROLES = ("system", "user", "assistant")
@@ -103,7 +104,11 @@ def fingerprint(
 
 @dataclass(frozen=True)
 class PromptVersion:
-    """One immutable prompt version, ``prompts/<prompt_id>/<version>.yaml``."""
+    """One immutable prompt version, ``prompts/<prompt_id>/<version>.yaml``.
+
+    ``created_at`` is an RFC 3339 string; an aware ``datetime`` given when constructing one is
+    turned into that string (a naive one raises ValidationError: its time zone is unknown).
+    """
 
     prompt_id: str
     version: str
@@ -118,6 +123,12 @@ class PromptVersion:
     variables: tuple[str, ...] | None = None
     model: Mapping[str, Any] | None = field(default=None, hash=False)
     evaluation: Evaluation | None = None
+
+    def __post_init__(self) -> None:
+        # Accepted for the library's callers (`created_at=datetime.now(timezone.utc)`).
+        created: object = self.created_at
+        if isinstance(created, datetime):
+            object.__setattr__(self, "created_at", rfc3339(created, "created_at"))
 
     @cached_property
     def _templates(self) -> tuple[Template, ...]:
@@ -255,6 +266,16 @@ class Settings:
     def names(self) -> tuple[str, ...]:
         """Configured environment names in promotion order."""
         return tuple(e.name for e in self.environments)
+
+
+def rfc3339(when: datetime, name: str) -> str:
+    """An aware ``when`` as an RFC 3339 UTC string (``2026-11-21T09:30:00Z``)."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationError(
+            f"{name} {when.isoformat()} has no time zone; pass an aware datetime such as"
+            " datetime.now(timezone.utc)"
+        )
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_finite_score(value: object) -> bool:

@@ -201,7 +201,8 @@ def build_version(
     if model is not None and not isinstance(model, dict):
         c.add("schema", ("model",), "'model' must be a mapping of model settings")
         model = None
-    tested = data.get("tested")
+    # Evaluation writes these three; a hand-written version without them is untested.
+    tested = data.get("tested", False)
     if not isinstance(tested, bool):
         c.add("schema", ("tested",), f"'tested' must be true or false, got {_type(tested)}")
         tested = False

@@ -7,6 +7,7 @@ from typing import Any
 from registry.checks import policy_problems
 from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
+from registry.models import Problem, PromptDeployment, PromptVersion
 from registry.paths import classify
 from registry.reader import RegistryView
 from registry.store import FILE
@@ -37,11 +38,27 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
     for pid in prompt_ids:
         for env in envs:
             if (env, pid) in irregular:
-                rows.append({"prompt_id": pid, "environment": env, "version": None, "tested": False,
-                             "note": f"INVALID pointer: {irregular[(env, pid)]} is not a regular file"})  # fmt: skip
+                rows.append(_irregular_row(pid, env, irregular[(env, pid)]))
             elif (env, pid) in pointers:
                 rows.append(_row(view, settings, pid, env, pointers[(env, pid)]))
     return rows
+
+
+def _irregular_row(pid: str, env: str, path: str) -> dict[str, Any]:
+    message = f"{path} is not a regular file"
+    row = _new_row(pid, env)
+    row["note"] = f"INVALID pointer: {message}"
+    row["problems"] = [{"code": "not-regular", "message": message}]
+    return row
+
+
+def _new_row(pid: str, env: str) -> dict[str, Any]:
+    return {"prompt_id": pid, "environment": env, "version": None, "tested": False,
+            "problems": [], "note": ""}  # fmt: skip
+
+
+def _problems(found: list[Problem]) -> list[dict[str, str]]:
+    return [{"code": p.code, "message": p.message} for p in found]
 
 
 def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
@@ -54,32 +71,43 @@ def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
 
 
 def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"prompt_id": pid, "environment": env, "version": None, "tested": False}
+    """A row whose ``problems`` are what the NOTE column abbreviates."""
+    row = _new_row(pid, env)
     res = view.pointer_result(env, pid)
     ptr = res.record
-    if ptr is None:
+    if not isinstance(ptr, PromptDeployment):
         row["note"] = "INVALID pointer: " + (res.problems[0].message if res.problems else "?")
+        row["problems"] = _problems(res.problems) or [
+            {"code": "invalid-pointer", "message": row["note"]}
+        ]
         return row
-    ver = ptr.version  # type: ignore[attr-defined]
+    ver = ptr.version
     row["version"] = ver
-    vres = view.version_result(pid, ver)
-    v = vres.record
-    if v is None:
-        row["note"] = (
-            "INVALID version: " + vres.problems[0].message if vres.problems else "MISSING version"
-        )
+    vres = view.version_result(pid, ver) if ver is not None else None
+    v = None if vres is None else vres.record
+    if vres is None or not isinstance(v, PromptVersion):
+        if vres is not None and vres.problems:
+            row["note"] = "INVALID version: " + vres.problems[0].message
+            row["problems"] = _problems(vres.problems)
+        else:
+            row["note"] = "MISSING version"
+            message = (
+                f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"
+            )
+            row["problems"] = [{"code": "missing-version", "message": message}]
         return row
-    row["tested"] = v.is_tested  # type: ignore[attr-defined]
+    row["tested"] = v.is_tested
     if settings.get(env) is None:
         row["note"] = "environment not configured"
+        message = f"environment {env!r} is not configured; configured: {', '.join(settings.names)}"
+        row["problems"] = [{"code": "unknown-environment", "message": message}]
         return row
     probs = [
-        p
-        for p in policy_problems(view, settings, v, env, path, None)  # type: ignore[arg-type]
-        if p.code != "not-promoted"
+        p for p in policy_problems(view, settings, v, env, path, None) if p.code != "not-promoted"
     ]
     notes = [p.code.upper() for p in probs]
     if vres.problems:
         notes.append("INVALID")
     row["note"] = ", ".join(notes)
+    row["problems"] = _problems(probs + list(vres.problems))
     return row

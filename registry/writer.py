@@ -101,19 +101,41 @@ def _refuse_existing(root: Path, rel: str, v: PromptVersion) -> None:
         )
 
 
+def _refuse_evaluation_fields(v: PromptVersion) -> None:
+    """A new version is untested; only a passing evaluation may say otherwise."""
+    given = [
+        name
+        for name, unset in (
+            ("tested", v.tested is False),
+            ("evaluation_score", v.evaluation_score is None),
+            ("evaluation", v.evaluation is None),
+        )
+        if not unset
+    ]
+    if given:
+        raise ValidationError(
+            f"{v.prompt_id} {v.version}: {', '.join(given)} cannot be given to register;"
+            f" evaluation sets them (promptreg eval {v.prompt_id} {v.version}, or"
+            " PromptRegistry.evaluate)"
+        )
+
+
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
-    """Write a new version file; it is always untested. Raises AlreadyExistsError."""
+    """Write a new version file; it is always untested. Raises AlreadyExistsError, and
+    ValidationError when ``tested``, a score or an evaluation is given (evaluation sets them)."""
     from registry.records import build_version
     from registry.schemas import schema_errors
     from registry.yamlio import load_yaml_bytes
 
+    _refuse_evaluation_fields(v)
+    if not isinstance(v.created_at, str):
+        raise ValidationError(
+            f"created_at must be an RFC 3339 string or an aware datetime, got {v.created_at!r}"
+        )
     rel = version_path(v.prompt_id, v.version)
     _refuse_existing(root, rel, v)
     v = replace(
         v,
-        tested=False,
-        evaluation_score=None,
-        evaluation=None,
         is_active=False,
         messages=_messages(v.messages),
     )
@@ -232,6 +254,22 @@ def _require_committed(
         )
 
 
+def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
+    """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
+    that exists only in the working tree (or differs from HEAD) is refused."""
+    from registry.fsio import uncommitted
+
+    if Path(rel_suite).is_absolute():
+        return
+    dirty = uncommitted(root, [rel_suite])
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the evaluation of {prompt_id} {version}: the suite"
+            f" {', '.join(dirty)} has uncommitted changes that the result depends on;"
+            " commit the suite first (or run eval without --commit)"
+        )
+
+
 def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
     doc: dict[str, Any] = {
         "prompt_id": d.prompt_id,
@@ -253,7 +291,15 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     except BaseException:
         tx.rollback()
         raise
-    return replace(d, commit=sha)
+    return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
+
+
+def _author(root: Path, sha: str) -> str:
+    """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
+    from registry.gitio import run_git
+
+    out = run_git(root, "show", "-s", "--encoding=UTF-8", "--format=%an <%ae>", sha)
+    return out.decode("utf-8", "replace").strip()
 
 
 def _message(verb: str, d: PromptDeployment) -> str:
@@ -263,7 +309,8 @@ def _message(verb: str, d: PromptDeployment) -> str:
     return head + (f"\n\nReason: {d.reason}" if d.reason else "")
 
 
-def _reason(reason: str | None) -> str | None:
+def clean_reason(reason: str | None) -> str | None:
+    """The reason stripped (None when empty); raises ValidationError when too long."""
     if reason is None:
         return None
     reason = reason.strip()
@@ -280,7 +327,7 @@ def deploy(
     validate_prompt_id(prompt_id)
     validate_version(version)
     validate_environment(environment)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     actor = _actor(root, deployed_by, commit)
     with write_lock(root):
         view = _view(root)
@@ -298,6 +345,16 @@ def deploy(
         return _write_pointer(root, d, commit, _message("Deploy", d))
 
 
+def _ran(root: Path, environment: str, v: PromptVersion) -> bool:
+    """Whether git's history shows ``environment`` running ``v`` (False without git)."""
+    from registry.history import history
+
+    if not (root / ".git").exists():
+        return False
+    events = history(root, v.prompt_id, environment, (environment,))
+    return any(e.version == v.version for e in events)
+
+
 def rollback(
     root: Path, prompt_id: str, environment: str, rolled_back_by: str | None,
     *, to: str | None = None, reason: str | None = None, commit: bool = False,
@@ -307,7 +364,7 @@ def rollback(
     validate_environment(environment)
     if to is not None:
         validate_version(to)
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     actor = _actor(root, rolled_back_by, commit)
     with write_lock(root):
         view = _view(root)
@@ -335,8 +392,11 @@ def rollback(
         if target == current.version:
             return current
         v = _require_version(view, prompt_id, target)
-        _enforce(view, v, environment, promotion=False)
-        _require_committed(root, v, environment, commit, view, promotion=False)
+        # Going back to what the environment ran needs no promotion; a --to target it never
+        # ran is a new version there and must come through promote_from like a deploy.
+        promotion = target != current.previous_version and not _ran(root, environment, v)
+        _enforce(view, v, environment, promotion=promotion)
+        _require_committed(root, v, environment, commit, view, promotion=promotion)
         d = PromptDeployment(
             prompt_id, target, environment, now_rfc3339(), actor, current.version,
             "rollback", reason,
@@ -366,6 +426,8 @@ def evaluate(
         raise NotFoundError(
             f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
         )
+    if commit and record:
+        _require_committed_suite(root, prompt_id, version, rel_suite)
     loaded_suite = load_suite(suite_file, rel_suite)
     if loaded_suite.prompt_id != prompt_id:
         raise EvaluationError(

@@ -893,15 +893,16 @@ def test_active_at_invalid_time_is_a_clear_error(
     timeline: dict[str, str], repo: Path, at: str
 ) -> None:
     proc = cli(repo, "active", PID, "--env", "production", "--at", at)
-    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)  # a usage error
     assert "invalid time" in proc.stderr and "RFC 3339" in proc.stderr, proc.stderr
+    assert "Invalid value for '--at'" in proc.stderr
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert proc.stdout == ""
 
 
 def test_active_at_impossible_date_is_a_clear_error(timeline: dict[str, str], repo: Path) -> None:
     proc = cli(repo, "active", PID, "--env", "production", "--at", "2026-13-01T10:00:00Z")
-    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)  # a usage error
     assert "invalid time '2026-13-01T10:00:00Z'" in proc.stderr and "month" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -923,6 +924,7 @@ def test_shallow_clone_refuses_history(
 
 
 def test_history_of_a_repository_without_commits_is_a_clear_answer(repo: Path) -> None:
+    write(repo, f"prompts/{PID}/1.0.0.yaml", version_yaml(PID, "1.0.0"))  # not committed yet
     for args in (("history", PID), ("active", PID, "--env", "production", "--at", T1)):
         proc = cli(repo, *args, "--json")
         assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

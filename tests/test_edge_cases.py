@@ -156,7 +156,7 @@ def test_commit_needs_an_email_for_the_author(promoted: Path) -> None:
     head = git(promoted, "rev-parse", "HEAD")
     code, _, err = cli(promoted, "rollback", "greet", "--env", "staging", "--by", "Dana",
                        "--commit")  # fmt: skip
-    assert code == 1 and "Name <email>" in err
+    assert code == 2 and "Name <email>" in err and "Invalid value for '--by'" in err
     assert git(promoted, "rev-parse", "HEAD") == head
     assert git(promoted, "status", "--porcelain") == ""
 

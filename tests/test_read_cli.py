@@ -170,6 +170,7 @@ def test_list_table(reg: Path) -> None:
 
 def test_list_empty_registry(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
+    (repo / "prompts").mkdir()
     assert ok_json(repo, "list") == []
 
 
@@ -283,7 +284,8 @@ def test_diff_missing_version(reg: Path) -> None:
 
 def test_status_json(reg: Path) -> None:
     rows = ok_json(reg, "status")
-    assert all(set(r) == {"prompt_id", "environment", "version", "tested"} for r in rows), rows
+    keys = {"prompt_id", "environment", "version", "tested", "problems"}
+    assert all(set(r) == keys and r["problems"] == [] for r in rows), rows
     assert sorted((r["prompt_id"], r["environment"], r["version"], r["tested"]) for r in rows) == [
         ("chat", "development", "1.0.0", False),
         ("hr", "production", "1.9.0", False),
@@ -293,8 +295,9 @@ def test_status_json(reg: Path) -> None:
 
 def test_status_env(reg: Path) -> None:
     assert ok_json(reg, "status", "--env", "staging") == [
-        {"prompt_id": "hr", "environment": "staging", "version": "1.10.0", "tested": False}
-    ]
+        {"prompt_id": "hr", "environment": "staging", "version": "1.10.0", "tested": False,
+         "problems": []}
+    ]  # fmt: skip
     out = ok(reg, "status", "--env", "production")
     assert "1.9.0" in out and "staging" not in out and "chat" not in out
 
@@ -312,7 +315,8 @@ def test_status_unconfigured_env_is_refused(reg: Path) -> None:
 
 
 def test_status_invalid_env_name(reg: Path) -> None:
-    fails(reg, "status", "--env", "../x")
+    err = fails(reg, "status", "--env", "../x", code=2)
+    assert "Invalid value for '--env'" in err and "'../x'" in err
 
 
 # -- render ---------------------------------------------------------------------------------------

@@ -49,7 +49,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_workflow_blocks_are_found() -> None:
     blocks = workflow_blocks(README.read_text(encoding="utf-8"))
     assert len(blocks) >= 5
-    commands = [line.split()[1] for block in blocks for line in block if line.startswith("promptreg")]
+    commands = [
+        line.split()[1] for block in blocks for line in block if line.startswith("promptreg")
+    ]
     for command in ("new", "diff", "eval", "deploy", "rollback", "history", "active"):
         assert command in commands
 

@@ -276,3 +276,15 @@ def test_assertion_value_follows_its_type() -> None:
 )
 def test_format_path(path: tuple[str | int, ...], text: str) -> None:
     assert format_path(path) == text
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("positive/prompt-version/*.yaml")), ids=_name)
+def test_runtime_decoder_accepts_every_positive_version(path: Path) -> None:
+    # The schema and the decoder the runtime uses (without the schema) must agree.
+    from registry.records import build_version
+
+    record, problems = build_version(path.name, load_yaml_bytes(path.read_bytes(), path.name), None)
+    # A fingerprint is a registry-level fact the schema cannot see; everything else agrees.
+    assert [p for p in problems if p.code != "fingerprint"] == [] and record is not None
+    if "tested" not in _load(path):
+        assert (record.tested, record.evaluation_score, record.evaluation) == (False, None, None)

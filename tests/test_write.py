@@ -339,25 +339,21 @@ def test_new_existing_version_is_refused(seeded: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["1.0", "v1.0.0", "01.0.0", "1.0.0+build"])
 def test_new_invalid_version_is_refused(seeded: Path, bad: str) -> None:
-    refused(
-        seeded, ["new", "greet", "--version", bad, "-d", "Bad"],
-        lambda r: r.register(PromptVersion("greet", bad, content="x", author=ACTOR)),
-        (bad,),
-    )  # fmt: skip
+    before = state(seeded)
+    proc = cli(seeded, "new", "greet", "--version", bad, "-d", "Bad")
+    # A bad option value is a usage error.
+    assert proc.returncode == 2, proc.stderr
+    assert "Invalid value for '--version'" in proc.stderr and bad in proc.stderr
+    with PromptRegistry(seeded) as reg, pytest.raises(RegistryError, match=re.escape(bad)) as info:
+        reg.register(PromptVersion("greet", bad, content="x", author=ACTOR))
+    assert isinstance(info.value, ValueError)
+    assert state(seeded) == before
 
 
 def test_register_always_writes_untested(fresh: Path) -> None:
     reg = PromptRegistry(fresh)
     written = reg.register(
-        PromptVersion(
-            "greet",
-            "1.0.0",
-            content=CONTENT,
-            author=ACTOR,
-            description="d",
-            tested=True,
-            evaluation_score=0.99,
-        )
+        PromptVersion("greet", "1.0.0", content=CONTENT, author=ACTOR, description="d")
     )
     assert written.tested is False and written.evaluation_score is None
     text = (fresh / "prompts/greet/1.0.0.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,55 @@
+"""``eval --commit`` records ``tested`` only against a suite that HEAD holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_write import ACTOR, PASSING_SUITE, cli, commit_count, fresh, refused
+from tests.testing import commit_all, version_yaml, write
+
+__all__ = ["fresh"]  # the fixture
+
+
+@pytest.mark.parametrize("suite_state", ["edited", "untracked"])
+def test_eval_commit_refuses_an_uncommitted_suite(fresh: Path, suite_state: str) -> None:
+    write(fresh, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    suite = "evals/greet.yaml"
+    if suite_state == "untracked":
+        (fresh / suite).unlink()
+        commit_all(fresh, "version, no suite yet")
+        write(fresh, suite, PASSING_SUITE)
+    else:
+        commit_all(fresh, "add 1.0.0")
+        write(fresh, suite, PASSING_SUITE.replace("threshold: 0.85", "threshold: 0.1"))
+    err = refused(
+        fresh,
+        ["eval", "greet", "1.0.0", "--by", ACTOR, "--commit"],
+        lambda r: r.evaluate("greet", "1.0.0", evaluated_by=ACTOR, commit=True),
+        (suite, "greet 1.0.0"),
+        phrase="uncommitted changes",
+    )
+    assert "commit the suite first" in err
+
+
+def test_eval_without_commit_may_use_an_edited_suite(fresh: Path) -> None:
+    write(fresh, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    commit_all(fresh, "add 1.0.0")
+    write(fresh, "evals/greet.yaml", PASSING_SUITE.replace("threshold: 0.85", "threshold: 0.5"))
+    before = commit_count(fresh)
+    proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR)
+    assert proc.returncode == 0, proc.stderr
+    assert commit_count(fresh) == before
+
+
+def test_eval_records_into_a_hand_written_version_without_evaluation_fields(fresh: Path) -> None:
+    text = version_yaml("greet", "1.0.0").replace("tested: false\n", "")
+    write(fresh, "prompts/greet/1.0.0.yaml", text)
+    commit_all(fresh, "by hand")
+    assert cli(fresh, "check", "--all").returncode == 0
+    proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR, "--commit")
+    assert proc.returncode == 0, proc.stderr
+    after = (fresh / "prompts/greet/1.0.0.yaml").read_text(encoding="utf-8")
+    assert after.startswith(text) and "tested: true" in after and "evaluation:" in after
+    assert cli(fresh, "deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR).returncode == 0
