@@ -20,20 +20,29 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding of a check: a stable code, where it is, and what to do."""
+    """One finding of a check: a stable code, where it is, and what to do. A ``"warning"`` is
+    reported but does not fail the check; an ``"error"`` does."""
 
     code: str
     path: str
     line: int | None
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.code} {self.message}"
+        label = "warning " if self.severity == "warning" else ""
+        return f"{where}: {label}{self.code} {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``check --json``."""
-        return {"code": self.code, "path": self.path, "line": self.line, "message": self.message}
+        return {
+            "code": self.code,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
 
 @dataclass(frozen=True)
@@ -136,15 +145,9 @@ class PromptVersion:
 
     def render(self, /, **values: Any) -> Any:
         """Render with ``values``: a ``str`` for content prompts, a list of
-        ``{"role", "content"}`` dicts for chat prompts. Raises TemplateError naming a missing or
-        unknown variable."""
-        expected = set(self.placeholders)
-        unknown = sorted(set(values) - expected)
-        if unknown:
-            raise TemplateError(
-                f"{self.prompt_id} {self.version}: unknown variable(s) {', '.join(unknown)};"
-                f" the template takes {', '.join(sorted(expected)) or 'no variables'}"
-            )
+        ``{"role", "content"}`` dicts for chat prompts. Values the template does not use are
+        ignored, so a caller written for a later version of the same major still renders
+        after a rollback; a missing one raises TemplateError naming it."""
         missing = [n for n in self.placeholders if n not in values]
         if missing:
             raise TemplateError(
