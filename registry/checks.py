@@ -138,7 +138,7 @@ def mustache_warnings(res: FileResult, path: str) -> list[Problem]:
     return out
 
 
-def _starts_its_major(version: SemVer) -> bool:
+def _promises_no_interface(version: SemVer) -> bool:
     """Major 0 (initial development) and the pre-releases of X.0.0 promise no interface yet."""
     return version.major == 0 or (version.minor == 0 and version.patch == 0 and bool(version.pre))
 
@@ -151,7 +151,7 @@ def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Pr
     for pid, versions in view.version_index().items():
         for before, after in pairwise(versions):
             old, new = SemVer.parse(before), SemVer.parse(after)
-            if old.major != new.major or _starts_its_major(old):
+            if old.major != new.major or _promises_no_interface(old):
                 continue
             path = version_path(pid, after)
             if selected is not None and not {path, version_path(pid, before)} & selected:
