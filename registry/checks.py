@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 
 from registry.errors import LoadError
+from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
-from registry.paths import SETTINGS, classify, expected_layout
-from registry.reader import RegistryView, load_problem
+from registry.paths import SETTINGS, classify, expected_layout, version_path
+from registry.reader import FileResult, RegistryView, load_problem
 from registry.store import FILE, SYMLINK
 
 WasActive = Callable[[str, str, str], bool]
@@ -73,7 +75,10 @@ def check_view(
             res = view.result_for(e.path)
             if res is not None:
                 problems += res.problems
+                if kind == "version":
+                    problems += mustache_warnings(res, e.path)
 
+    problems += breaking_variables(view, selected)
     versions = view.version_index()
     for (env, pid), path in sorted(view.pointer_index().items()):
         if kinds.get(path) != FILE:
@@ -98,6 +103,78 @@ def check_view(
         problems += found
 
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
+
+
+def _templates(v: PromptVersion) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path in the file, template text) of every template of ``v``."""
+    if v.messages is not None:
+        return [(("messages", i, "content"), m.content) for i, m in enumerate(v.messages)]
+    return [(("content",), v.content or "")]
+
+
+def mustache_warnings(res: FileResult, path: str) -> list[Problem]:
+    """A warning for each ``{{name}}`` of a version's templates: written in the Mustache style
+    of other tools, it renders as the literal text ``{name}``."""
+    from registry.template import mustache_placeholders
+
+    v, loaded = res.record, res.loaded
+    if not isinstance(v, PromptVersion) or loaded is None:
+        return []
+    out: list[Problem] = []
+    for where, text in _templates(v):
+        first = loaded.text_lines.get(where, loaded.line_of(where))
+        for shown, line in mustache_placeholders(text):
+            name = shown[2:-2].strip()
+            out.append(
+                Problem(
+                    "mustache-placeholder",
+                    path,
+                    first + line - 1,
+                    f"{shown} is not a placeholder: it renders as the literal text {{{name}}};"
+                    f" write {{{name}}} to insert a variable",
+                    severity="warning",
+                )
+            )
+    return out
+
+
+def _promises_no_interface(version: SemVer) -> bool:
+    """Major 0 (initial development) and the pre-releases of X.0.0 promise no interface yet."""
+    return version.major == 0 or (version.minor == 0 and version.patch == 0 and bool(version.pre))
+
+
+def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Problem]:
+    """A version that takes a placeholder the version before it in the same major did not:
+    callers of the earlier version do not pass it, so it needs a new major. With ``selected``,
+    only the pairs a selected version file is part of."""
+    out: list[Problem] = []
+    for pid, versions in view.version_index().items():
+        for before, after in pairwise(versions):
+            old, new = SemVer.parse(before), SemVer.parse(after)
+            if old.major != new.major or _promises_no_interface(old):
+                continue
+            path = version_path(pid, after)
+            if selected is not None and not {path, version_path(pid, before)} & selected:
+                continue
+            earlier, later = view.version(pid, before), view.version(pid, after)
+            if earlier is None or later is None:
+                continue  # a broken file is reported by its own checks
+            added = [n for n in later.placeholders if n not in earlier.placeholders]
+            if not added:
+                continue
+            loaded = view.version_result(pid, after).loaded
+            key = "messages" if later.messages is not None else "content"
+            out.append(
+                Problem(
+                    "breaking-variables",
+                    path,
+                    None if loaded is None else loaded.line_of((key,)),
+                    f"{pid} {after} adds placeholder(s) {', '.join(added)} that {before} does"
+                    f" not take: callers of {before} do not pass them, so this breaks the"
+                    f" {new.major}.x interface; bump the major (promptreg new {pid} --bump major)",
+                )
+            )
+    return out
 
 
 def _norm(path: str) -> str:

@@ -299,6 +299,8 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
             f"deployed {prompt_id} {version} to {environment} (was {d.previous_version or 'nothing'})"
             + (f" in commit {d.commit[:12]}" if d.commit else "")
         )
+    if before is not None and before.version != d.version:
+        _note_variable_change(c, prompt_id, environment, before.version, d.version)
 
 
 @click.command()
@@ -330,6 +332,8 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
         c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
     )
     d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
+    if before is not None and before.version != d.version:
+        _note_variable_change(c, prompt_id, environment, before.version, d.version)
     if as_json:
         emit_json(d.to_dict())
     else:
@@ -435,6 +439,33 @@ def _known_prompt(c: Ctx, prompt_id: str) -> bool:
     view = c.reg.view()
     return prompt_id in view.version_index() or any(
         pid == prompt_id for _, pid in view.pointer_index()
+    )
+
+
+def _note_variable_change(
+    c: Ctx, prompt_id: str, environment: str, old: str | None, new: str | None
+) -> None:
+    """On stderr: the placeholders added and removed by a move across major versions, which
+    is where SemVer lets them change (a caller must pass what was added)."""
+    if old is None or new is None or SemVer.parse(old).major == SemVer.parse(new).major:
+        return
+    view = c.reg.view()
+    before, after = view.version(prompt_id, old), view.version(prompt_id, new)
+    if before is None or after is None:
+        return
+    added = [n for n in after.placeholders if n not in before.placeholders]
+    removed = [n for n in before.placeholders if n not in after.placeholders]
+    if not added and not removed:
+        return
+    changes = []
+    if added:
+        changes.append(f"added {', '.join(added)} (callers must pass them)")
+    if removed:
+        changes.append(f"removed {', '.join(removed)} (ignored when passed)")
+    click.echo(
+        f"note: {environment} moved {prompt_id} from {old} to {new}, another major version;"
+        f" its variables changed: {'; '.join(changes)}",
+        err=True,
     )
 
 

@@ -29,7 +29,7 @@ class InvalidIdentifierError(RegistryError, ValueError):
 
 
 class TemplateError(RegistryError, ValueError):
-    """Raised when a template is malformed or rendered with missing or unknown variables."""
+    """Raised when a template is malformed or rendered with a missing or ill-typed variable."""
 
 
 class ValidationError(RegistryError, ValueError):

@@ -21,7 +21,8 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding of a check: a stable code, where it is, and what to do."""
+    """One finding of a check: a stable code, where it is, and what to do. A ``"warning"`` is
+    reported but does not fail the check; an ``"error"`` does."""
 
     code: str
     path: str
@@ -161,15 +162,9 @@ class PromptVersion:
 
     def render(self, /, **values: Any) -> Any:
         """Render with ``values``: a ``str`` for content prompts, a list of
-        ``{"role", "content"}`` dicts for chat prompts. Raises TemplateError naming a missing or
-        unknown variable."""
-        expected = set(self.placeholders)
-        unknown = sorted(set(values) - expected)
-        if unknown:
-            raise TemplateError(
-                f"{self.prompt_id} {self.version}: unknown variable(s) {', '.join(unknown)};"
-                f" the template takes {', '.join(sorted(expected)) or 'no variables'}"
-            )
+        ``{"role", "content"}`` dicts for chat prompts. Values the template does not use are
+        ignored, so a caller written for a later version of the same major still renders
+        after a rollback; a missing one raises TemplateError naming it."""
         missing = [n for n in self.placeholders if n not in values]
         if missing:
             raise TemplateError(

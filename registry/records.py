@@ -6,6 +6,9 @@ Schema pass (to keep ``import registry`` light) and relies on the structural che
 
 from __future__ import annotations
 
+import calendar
+import json
+import re
 from dataclasses import replace
 
 from registry.errors import TemplateError
@@ -23,7 +26,7 @@ from registry.models import (
     is_finite_score,
 )
 from registry.template import Template, TemplateSyntaxError
-from registry.yamlio import Loaded
+from registry.yamlio import Loaded, boolean_hint
 
 _VERSION_FIELDS = {
     "prompt_id", "version", "description", "author", "created_at", "content", "messages",
@@ -34,6 +37,28 @@ _POINTER_FIELDS = {
     "deployed_at", "reason",
 }  # fmt: skip
 _EVAL_FIELDS = ("suite", "threshold", "fingerprint", "evaluated_at", "evaluated_by")
+TIME_FIELDS = frozenset({"created_at", "deployed_at", "evaluated_at"})
+_DATE_TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2}))?")
+
+
+def date_problem(text: object) -> str | None:
+    """Why the date (and hour and minute) at the start of ``text`` cannot exist, e.g.
+    "February 2026 has 28 days"; None when it can, or when ``text`` is no date at all (its
+    shape is the schema's concern)."""
+    m = _DATE_TIME_RE.match(text) if isinstance(text, str) else None
+    if m is None:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if year == 0:
+        return "there is no year 0000"
+    if not 1 <= month <= 12:
+        return f"there is no month {m.group(2)}; months run from 01 to 12"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days, not {m.group(3)}"
+    if m.group(4) is not None and (int(m.group(4)) > 23 or int(m.group(5)) > 59):
+        return f"there is no time {m.group(4)}:{m.group(5)}; hours run to 23, minutes to 59"
+    return None
 
 
 class _Collector:
@@ -60,6 +85,18 @@ class _Collector:
             return None
         return value
 
+    def time(self, key: str) -> str | None:
+        """A required date-time string field whose date exists."""
+        value = self.string(key)
+        self.real_date((key,), value)
+        return value
+
+    def real_date(self, where: tuple[str | int, ...], value: object) -> None:
+        why = date_problem(value)
+        if why is not None:
+            field = ".".join(str(part) for part in where)
+            self.add("schema", where, f"{field}: {json.dumps(value)} is not valid: {why}")
+
     def unknown(self, allowed: set[str]) -> None:
         for key in self.loaded.data:
             if key not in allowed:
@@ -77,6 +114,8 @@ def _type(value: object) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
     return f"a {type(value).__name__}"
 
 
@@ -126,6 +165,7 @@ def _evaluation(c: _Collector) -> Evaluation | None:
     if not all(isinstance(s, str) for s in strs) or not is_finite_score(thr):
         c.add("schema", ("evaluation",), "'evaluation' fields have the wrong types")
         return None
+    c.real_date(("evaluation", "evaluated_at"), raw["evaluated_at"])
     return Evaluation(
         raw["suite"], float(thr), raw["fingerprint"], raw["evaluated_at"], raw["evaluated_by"]
     )
@@ -142,7 +182,7 @@ def build_version(
     ver = c.string("version")
     desc = c.string("description")
     author = c.string("author")
-    created = c.string("created_at")
+    created = c.time("created_at")
     if pid is not None and not is_valid_id(pid):
         c.add(
             "identifier",
@@ -204,7 +244,12 @@ def build_version(
     # Evaluation writes these three; a hand-written version without them is untested.
     tested = data.get("tested", False)
     if not isinstance(tested, bool):
-        c.add("schema", ("tested",), f"'tested' must be true or false, got {_type(tested)}")
+        hint = boolean_hint(tested)
+        c.add(
+            "schema",
+            ("tested",),
+            f"'tested' must be true or false, got {_type(tested)}" + (f"; {hint}" if hint else ""),
+        )
         tested = False
     score = data.get("evaluation_score")
     if score is not None and not is_finite_score(score):
@@ -251,7 +296,7 @@ def build_pointer(
     prev = c.string("previous_version", nullable=True)
     action = c.string("action")
     by = c.string("deployed_by")
-    at = c.string("deployed_at")
+    at = c.time("deployed_at")
     reason = c.string("reason", required=False, nullable=True)
     for key, value in (("prompt_id", pid), ("environment", env)):
         if value is not None and not is_valid_id(value):
@@ -310,7 +355,12 @@ def build_settings(path: str, loaded: Loaded) -> tuple[Settings | None, list[Pro
         ms = pol.get("min_score")
         pf = pol.get("promote_from")
         if not isinstance(req, bool):
-            c.add("settings", (*where, "require_tested"), "require_tested must be true or false")
+            hint = boolean_hint(req)
+            c.add(
+                "settings",
+                (*where, "require_tested"),
+                "require_tested must be true or false" + (f"; {hint}" if hint else ""),
+            )
         if ms is not None and not is_finite_score(ms):
             c.add("settings", (*where, "min_score"), "min_score must be a number in 0..1")
         if pf is not None and (not isinstance(pf, str) or pf not in raw or pf == name):

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from registry.records import TIME_FIELDS, date_problem
 from registry.schemafiles import KINDS, installed_schema_text
+from registry.yamlio import boolean_hint
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -181,7 +183,8 @@ def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: 
         if "number" in expected and isinstance(instance, float) and not math.isfinite(instance):
             return f"{_show(instance)} is not allowed; use a finite number{_range(schema)}"
         words = _either([_TYPE_WORDS.get(t, t) for t in expected])
-        return f"expected {words}, got {_show(instance)}"
+        hint = boolean_hint(instance) if "boolean" in expected else None
+        return f"expected {words}, got {_show(instance)}" + (f"; {hint}" if hint else "")
     if keyword == "enum":
         noun = _ENUM_NOUNS.get(str(field), str(field).replace("_", " ")) if field else "value"
         if isinstance(field, int):
@@ -189,6 +192,8 @@ def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: 
         return f"unknown {noun} {_show(instance)}; use one of: {', '.join(map(str, value))}"
     if keyword == "pattern":
         hint = schema.get("patternErrorMessage") or f"it must match {value}"
+        if field in TIME_FIELDS:  # the pattern bounds months and hours; say which is wrong
+            hint = date_problem(instance) or hint
         return f"{_show(instance)} is not valid: {hint}"
     if keyword in ("minimum", "maximum"):
         return f"{_show(instance)} is out of range; use {_number_word(schema)}{_range(schema)}"

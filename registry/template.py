@@ -32,18 +32,26 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+_LITERAL_BRACES = "literal braces are written {{ and }}"
+
+
 def _field_error(text: str, start: int, inner: str) -> TemplateSyntaxError:
     shown = inner if len(inner) <= 40 else inner[:37] + "..."
-    if inner == "" or inner.isdigit():
+    # What comes before any ':', '!', '.' or '[' is the would-be name: "a" in {a:>9}.
+    name = re.split(r"[:!.\[]", inner, maxsplit=1)[0]
+    if inner == "" or name.isdigit():
         why = "positional fields are not allowed; name the placeholder, e.g. {query}"
+    elif _IDENT_RE.fullmatch(name) is None:
+        # Not a name at all: text such as a JSON example {"a": 1} meant literally.
+        why = f"a placeholder is a plain name like {{query}}; {_LITERAL_BRACES}"
+        if len(inner) <= 40:
+            why += f" (write {{{{{inner}}}}} for the text {{{inner}}})"
     elif "!" in inner:
         why = "conversions (!r, !s, !a) are not allowed"
     elif ":" in inner:
-        why = "format specs are not allowed; format the value before rendering"
+        why = f"format specs are not allowed; format the value before rendering ({_LITERAL_BRACES})"
     elif "." in inner or "[" in inner:
         why = "attribute access and indexing are not allowed; pass the value itself"
-    elif "{" in inner:
-        why = "unbalanced '{'; write '{{' for a literal brace"
     else:
         why = "a placeholder must be a plain identifier (letters, digits, '_')"
     return TemplateSyntaxError(
@@ -85,7 +93,7 @@ def parse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             if close == -1:
                 raise TemplateSyntaxError(
                     f"unbalanced '{{' at line {_line_of(text, m.start())}: close the"
-                    " placeholder or write '{{' for a literal brace",
+                    f" placeholder; {_LITERAL_BRACES}",
                     m.start(),
                     _line_of(text, m.start()),
                 )
@@ -95,7 +103,7 @@ def parse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
                 # "{name, and {other}": the first brace was never closed.
                 raise TemplateSyntaxError(
                     f"unbalanced '{{' at line {_line_of(text, m.start())}: close the"
-                    " placeholder or write '{{' for a literal brace",
+                    f" placeholder; {_LITERAL_BRACES}",
                     m.start(),
                     _line_of(text, m.start()),
                 )
@@ -146,3 +154,25 @@ class Template:
 def placeholders(text: str) -> tuple[str, ...]:
     """Unique placeholder names of ``text`` in order; raises TemplateSyntaxError."""
     return Template(text).names
+
+
+_MUSTACHE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}", re.ASCII)
+
+
+def mustache_placeholders(text: str) -> tuple[tuple[str, int], ...]:
+    """``{{name}}`` spots of a valid template, as (text, 1-based line): the placeholder style of
+    Mustache and Jinja, which renders here as the literal text ``{name}``. Scanned like
+    ``parse`` so that ``{{{name}}}`` (a placeholder in literal braces) is not one."""
+    found: list[tuple[str, int]] = []
+    pos = 0
+    while (m := _TOKEN_RE.search(text, pos)) is not None:
+        tok = m.group()
+        if tok == "{{" and (hit := _MUSTACHE_RE.match(text, m.start())) is not None:
+            found.append((hit.group(), _line_of(text, m.start())))
+            pos = hit.end()
+        elif tok == "{":
+            close = text.find("}", m.end())
+            pos = m.end() if close == -1 else close + 1
+        else:
+            pos = m.end()
+    return tuple(found)

@@ -8,6 +8,8 @@ from typing import Any, cast
 
 import yaml
 
+from registry.yamlio import plain_kind
+
 __all__ = ["dump_yaml", "modeline"]
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -16,8 +18,16 @@ _DIGITS = frozenset("0123456789")
 _ODD_BREAKS = re.compile("[\x85\u2028\u2029\r]")
 
 
+# YAML 1.1 booleans that PyYAML's resolver leaves out but other YAML 1.1 readers honour.
+_YAML11_SHORT_BOOLS = frozenset({"y", "Y", "n", "N"})
+
+
 def _reads_as_other_type(value: str) -> bool:
-    """Whether plain ``value`` is something other than text to YAML (timestamps included)."""
+    """Whether plain ``value`` is something other than text to a YAML reader: by the YAML 1.2
+    core schema promptreg reads, or by YAML 1.1 (yes/no/on/off, "1_000", timestamps), so a
+    file promptreg writes means the same to older tools."""
+    if plain_kind(value) is not None or value in _YAML11_SHORT_BOOLS:
+        return True
     candidates = yaml.resolver.Resolver.yaml_implicit_resolvers.get(value[:1], ())
     return any(rx.match(value) for _tag, rx in candidates)
 
@@ -31,7 +41,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # (trailing spaces, tabs, control characters).
         style = "|"
     elif value[:1] in _DIGITS or _reads_as_other_type(value):
-        # Text that YAML would read as another type ("yes", "null", "1.10", a timestamp) and
+        # Text that YAML would read as another type ("yes", "null", "1.10", "-.5", a timestamp) and
         # anything starting with a digit (versions) is quoted, so a hand edit copying the line
         # keeps it a string.
         style = '"'

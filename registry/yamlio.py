@@ -8,6 +8,7 @@ process on deep nesting) and refuses every YAML feature a registry file has no u
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import stat
@@ -28,7 +29,6 @@ from yaml.events import (
     StreamEndEvent,
     StreamStartEvent,
 )
-from yaml.nodes import ScalarNode
 
 from registry.errors import LoadError
 
@@ -37,15 +37,17 @@ __all__ = [
     "MAX_FILE_BYTES",
     "Loaded",
     "YamlError",
+    "boolean_hint",
     "load_yaml_bytes",
     "load_yaml_file",
+    "plain_kind",
 ]
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32  # nesting of mappings/sequences; the top-level mapping is depth 1
 
-# Python refuses to parse longer decimal strings; the same bound keeps YAML 1.1 base-60 integers
-# ("1:2:3...") from costing seconds of big-int arithmetic.
+# Python refuses to parse longer decimal strings; the same bound keeps a hostile number from
+# costing big-int or float-parsing time.
 _MAX_NUMBER_CHARS = 4300
 
 # The C parser is several times faster; only its events are used, never its composer.
@@ -95,7 +97,7 @@ class Loaded:
         return lines.get((), 1)
 
 
-# --- implicit scalar resolution -------------------------------------------------------------
+# --- implicit scalar resolution: the YAML 1.2 core schema ------------------------------------
 
 _NULL = "null"
 _BOOL = "bool"
@@ -103,34 +105,26 @@ _INT = "int"
 _FLOAT = "float"
 _MERGE = "merge"
 
-_KIND_OF_TAG = {
-    "tag:yaml.org,2002:null": _NULL,
-    "tag:yaml.org,2002:bool": _BOOL,
-    "tag:yaml.org,2002:int": _INT,
-    "tag:yaml.org,2002:float": _FLOAT,
-    "tag:yaml.org,2002:merge": _MERGE,
+# YAML 1.2.2, section 10.3.2 (core schema tag resolution). Everything else is text: no
+# yes/no/on/off booleans, no sexagesimal or "_"-separated numbers, no timestamps (they stay
+# strings so JSON Schema sees what the author wrote), no "=" value key.
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT_RE = re.compile(r"[-+]?[0-9]+")
+_OCT_RE = re.compile(r"0o[0-7]+")
+_HEX_RE = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INFS = {".inf", ".Inf", ".INF"}
+_SPECIAL_FLOATS: dict[str, float] = {
+    **{sign + word: -math.inf if sign == "-" else math.inf for word in _INFS for sign in "+-"},
+    **{word: math.inf for word in _INFS},
+    ".nan": math.nan,
+    ".NaN": math.nan,
+    ".NAN": math.nan,
 }
+# Only these first characters can start a scalar that is not text.
+_NUMBER_STARTS = frozenset("-+.0123456789")
 
-
-def _resolver_table() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
-    """First character -> (kind, pattern) in PyYAML's order, minus the kinds that stay strings.
-
-    Timestamps stay strings so JSON Schema sees what the author wrote; ``=`` (YAML 1.1 "value")
-    has no safe constructor and is just text here.
-    """
-    table: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
-    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
-        if first is None:  # PyYAML's safe resolver registers none; a wildcard would be ignored
-            continue
-        kept = tuple((_KIND_OF_TAG[tag], rx) for tag, rx in entries if tag in _KIND_OF_TAG)
-        if kept:
-            table[first] = kept
-    return table
-
-
-_RESOLVERS = _resolver_table()
-_BOOL_VALUES: dict[str, bool] = dict(yaml.constructor.SafeConstructor.bool_values)
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _KIND_WORDS = {
     _NULL: "null",
     _BOOL: "a boolean",
@@ -138,17 +132,53 @@ _KIND_WORDS = {
     _FLOAT: "a number",
 }
 
+# Words YAML 1.1 (PyYAML, older tools) reads as booleans and YAML 1.2 reads as text.
+_YAML11_TRUE = frozenset({"yes", "on", "y"})
+_YAML11_FALSE = frozenset({"no", "off", "n"})
+
+
+def plain_kind(text: str) -> str | None:
+    """What the plain scalar ``text`` is under the YAML 1.2 core schema: "null", "bool",
+    "int", "float", or None for text."""
+    if text in _NULLS:
+        return _NULL
+    if text in _BOOLS:
+        return _BOOL
+    if text[:1] not in _NUMBER_STARTS:
+        return None
+    if _INT_RE.fullmatch(text) or _OCT_RE.fullmatch(text) or _HEX_RE.fullmatch(text):
+        return _INT
+    if text in _SPECIAL_FLOATS or _FLOAT_RE.fullmatch(text):
+        return _FLOAT
+    return None
+
+
+def boolean_hint(value: object) -> str | None:
+    """What to write instead of ``value`` where a boolean is expected, when ``value`` is text
+    meant as one (``yes``, ``off``, a quoted ``"true"``); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    word = value.strip().lower()
+    if word in ("true", "false"):
+        return f"write {word} without quotes"
+    if word in _YAML11_TRUE or word in _YAML11_FALSE:
+        meant = "true" if word in _YAML11_TRUE else "false"
+        return f"write {meant}: only true and false are booleans (YAML 1.2), {value} is text"
+    return None
+
 
 def _number(kind: str, text: str) -> int | float:
-    """Build an int or float as yaml.safe_load would; raises ValueError when unreasonable."""
+    """The int or float of a plain scalar ``plain_kind`` resolved; ValueError when unreasonable."""
     if len(text) > _MAX_NUMBER_CHARS:
         raise ValueError(f"the number is {len(text)} characters long")
-    node = ScalarNode("", text)
-    if kind is _INT:
-        result: int | float = _CONSTRUCTOR.construct_yaml_int(node)
-    else:
-        result = _CONSTRUCTOR.construct_yaml_float(node)
-    return result
+    if kind is _FLOAT:
+        special = _SPECIAL_FLOATS.get(text)
+        return special if special is not None else float(text)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
 
 
 _TOP_WORDS: dict[type, str] = {
@@ -173,19 +203,16 @@ _CACHE_MAX_CHARS = 64
 
 
 def _resolve_plain(value: str, event: Any, path: str) -> tuple[str | None, Any]:
-    """(kind, Python value) of a plain scalar, as yaml.safe_load builds it; kind None for text."""
-    kind: str | None = None
+    """(kind, Python value) of a plain scalar by the YAML 1.2 core schema; kind None for text.
+
+    ``<<`` is text too, but is marked so that, as a key, it is refused: YAML 1.1 tools would
+    merge there."""
+    kind = plain_kind(value)
     resolved: Any = value
-    candidates = _RESOLVERS.get(value[:1])
-    if candidates is not None:
-        for candidate, rx in candidates:
-            if rx.match(value):
-                kind = candidate
-                break
     if kind is _NULL:
         resolved = None
     elif kind is _BOOL:
-        resolved = _BOOL_VALUES[value.lower()]
+        resolved = _BOOLS[value]
     elif kind is _INT or kind is _FLOAT:
         try:
             resolved = _number(kind, value)
@@ -197,7 +224,8 @@ def _resolve_plain(value: str, event: Any, path: str) -> tuple[str | None, Any]:
                 event.start_mark.line + 1,
                 code="yaml-number",
             ) from None
-    # A merge key is only meaningful as a key, where it is refused; elsewhere it is text.
+    elif value == "<<":
+        kind = _MERGE
     entry = (kind, resolved)
     if len(value) <= _CACHE_MAX_CHARS and len(_PLAIN_CACHE) < _CACHE_MAX_ENTRIES:
         _PLAIN_CACHE[value] = entry
@@ -243,7 +271,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                 _refuse_node_property(event, path)
             value: Any = event.value
             kind: str | None = None
-            if event.implicit[0]:  # plain scalar: resolve it as yaml.safe_load would
+            if event.implicit[0]:  # plain scalar: resolve it by the YAML 1.2 core schema
                 cached = cache_get(value)
                 if cached is None:
                     cached = _resolve_plain(value, event, path)

@@ -104,6 +104,7 @@ def _check_json(repo: Path, *args: str, timeout: float = 60) -> list[dict[str, A
     assert isinstance(problems, list) and problems
     for p in problems:
         assert set(p) == {"code", "path", "line", "message", "severity"}, p
+        assert p["severity"] in ("error", "warning"), p
         assert isinstance(p["code"], str) and p["code"]
         assert isinstance(p["message"], str) and p["message"]
         assert p["line"] is None or (isinstance(p["line"], int) and p["line"] >= 1)

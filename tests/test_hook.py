@@ -312,6 +312,22 @@ def test_merge_hook_blocks_a_merge_that_brings_an_untested_version(registry: Pat
     git(registry, "merge", "--abort")
 
 
+def test_hook_passes_a_mustache_warning_and_blocks_a_breaking_minor(registry: Path) -> None:
+    _released(registry, LENIENT_SETTINGS)
+    v11 = f"prompts/{PID}/1.1.0.yaml"
+    write(registry, v11, version_yaml(PID, "1.1.0", content="Hi {{name}}: {context} {query}\n"))
+    git(registry, "add", v11)
+    c = commit(registry, "1.1.0 with a literal {{name}}")
+    assert c.code == 0 and c.landed, c.output  # a warning (pre-commit shows a passing hook's
+    assert "Passed" in c.output, c.output  # output only with verbose: true)
+    v12 = f"prompts/{PID}/1.2.0.yaml"
+    write(registry, v12, version_yaml(PID, "1.2.0", content="{context} {query} {tone}\n"))
+    git(registry, "add", v12)
+    c = commit(registry, "1.2.0 adds a placeholder")
+    assert c.code != 0 and not c.landed, c.output
+    assert f"{v12}:6: breaking-variables" in c.output, c.output
+
+
 def test_one_environment_per_session(hook_env: HookEnv) -> None:
     envs = _environments(hook_env.home)
     assert len(envs) == 1, envs

@@ -231,6 +231,22 @@ def test_strings_stay_strings() -> None:
     assert "Zoë" in new  # printable text is not escaped
 
 
+def test_text_either_yaml_version_could_misread_is_written_quoted() -> None:
+    """What evaluation writes reads back the same by YAML 1.2 (promptreg, editors) and by
+    YAML 1.1 (older tools); fields YAML 1.1 would read otherwise are kept as written."""
+    import yaml
+
+    words = {**EVALUATION, "suite": "yes", "evaluated_by": "No", "fingerprint": "-.5"}
+    text = "prompt_id: a\ndescription: No\nmodel: {window: 1:30, seed: 0o17, flag: on}\n"
+    new = set_evaluation_fields(text, True, 1e-07, words, "p.yaml")
+    assert new.startswith(text)
+    assert load(new)["evaluation"] == words
+    assert load(new)["description"] == "No"
+    assert load(new)["model"] == {"window": "1:30", "seed": 15, "flag": "on"}
+    assert yaml.safe_load(new)["evaluation"] == words
+    assert yaml.safe_load(new)["evaluation_score"] == load(new)["evaluation_score"] == 1e-07
+
+
 @pytest.mark.parametrize(
     ("score", "written"),
     [(1e-07, "1.0e-07"), (1.0, "1.0"), (0, "0"), (0.333333, "0.333333"), (1, "1")],

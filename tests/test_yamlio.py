@@ -166,22 +166,50 @@ def test_special_floats_and_unquoted_versions(parser: str) -> None:
     assert data["v"] == 1.1  # the schema check reports it; the loader resolves like YAML
 
 
-PLAIN_SCALARS = [
-    "", "~", "null", "Null", "NULL", "true", "True", "FALSE", "yes", "No", "on", "OFF", "y", "n",
-    "0", "12", "-7", "+3", "012", "0o17", "0x1F", "0b101", "1_000", "190:20:30", "1.5", "-1.5e+3",
-    "1e3", "6.8523015e+5", "685.230_15e+03", "190:20:30.15", ".5", "-.inf", ".NaN", "1.10",
-    "1.2.3", "=", "abc", "hello world", "a:b", "0.", "-x", "+", ".", "<<",
+# Plain scalars and what the YAML 1.2 core schema makes of them (a str: text as written).
+CORE_SCHEMA: list[tuple[str, object]] = [
+    ("", None), ("~", None), ("null", None), ("Null", None), ("NULL", None),
+    ("nULL", "nULL"), ("None", "None"),
+    ("true", True), ("True", True), ("TRUE", True), ("false", False), ("False", False),
+    ("FALSE", False), ("tRUE", "tRUE"),
+    ("yes", "yes"), ("Yes", "Yes"), ("YES", "YES"), ("no", "no"), ("No", "No"), ("NO", "NO"),
+    ("on", "on"), ("On", "On"), ("ON", "ON"), ("off", "off"), ("Off", "Off"), ("OFF", "OFF"),
+    ("y", "y"), ("Y", "Y"), ("n", "n"), ("N", "N"),
+    ("0", 0), ("12", 12), ("-7", -7), ("+3", 3), ("012", 12), ("-0", 0),
+    ("0o17", 15), ("0o0", 0), ("0x1F", 31), ("0xff", 255), ("0x", "0x"), ("0o", "0o"),
+    ("0o8", "0o8"), ("-0o17", "-0o17"), ("+0x1", "+0x1"), ("0X1F", "0X1F"),
+    ("0b101", "0b101"), ("1_000", "1_000"), ("1_000.5", "1_000.5"), ("685.230_15e+03", "685.230_15e+03"),
+    ("190:20:30", "190:20:30"), ("190:20:30.15", "190:20:30.15"), ("1:2", "1:2"),
+    ("1.5", 1.5), ("-1.5e+3", -1500.0), ("1e3", 1000.0), ("1E3", 1000.0), ("1e-3", 0.001),
+    ("6.8523015e+5", 685230.15), (".5", 0.5), ("-.5", -0.5), ("+.5", 0.5), ("0.", 0.0),
+    ("1.10", 1.1), ("+1e5", 100000.0), ("1e", "1e"), ("1.5e", "1.5e"), ("e3", "e3"),
+    (".inf", math.inf), (".Inf", math.inf), (".INF", math.inf), ("+.inf", math.inf),
+    ("-.inf", -math.inf), ("-.Inf", -math.inf), ("-.INF", -math.inf), (".iNF", ".iNF"),
+    ("inf", "inf"), ("infinity", "infinity"),
+    (".nan", math.nan), (".NaN", math.nan), (".NAN", math.nan), ("nan", "nan"), ("-.nan", "-.nan"),
+    ("1.2.3", "1.2.3"), ("=", "="), ("<<", "<<"), ("abc", "abc"), ("hello world", "hello world"),
+    ("a:b", "a:b"), ("-x", "-x"), ("+", "+"), (".", "."), ("1 2", "1 2"),
+    ("2026-11-20", "2026-11-20"), ("2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z"),
+    ("\u0661\u0662", "\u0661\u0662"), ("\uff11\uff12", "\uff11\uff12"),  # non-ASCII digits
 ]  # fmt: skip
 
 
-def test_plain_scalars_resolve_like_safe_load(parser: str) -> None:
-    for scalar in PLAIN_SCALARS:
-        text = f"k: {scalar}\nl: [{scalar}]\n"
-        got = load_yaml_bytes(text.encode(), "s.yaml").data
-        if scalar in ("=", "<<"):  # safe_load has no constructor for these outside keys
-            assert got == {"k": scalar, "l": [scalar]}
-            continue
-        assert same(got, yaml.safe_load(text)), scalar
+@pytest.mark.parametrize(("scalar", "expected"), CORE_SCHEMA, ids=[s for s, _ in CORE_SCHEMA])
+def test_plain_scalars_resolve_by_the_yaml_1_2_core_schema(
+    parser: str, scalar: str, expected: object
+) -> None:
+    text = f"k: {scalar}\nblock:\n  - {scalar}\nflow: {{f: {scalar}}}\n"
+    got = load_yaml_bytes(text.encode(), "s.yaml").data
+    assert same(got, {"k": expected, "block": [expected], "flow": {"f": expected}}), got
+    quoted = load_yaml_bytes(f'k: "{scalar}"\n'.encode(), "q.yaml").data
+    assert quoted == {"k": scalar}
+
+
+def test_plain_kind_agrees_with_the_loader() -> None:
+    kinds = {type(None): "null", bool: "bool", int: "int", float: "float", str: None}
+    for scalar, expected in CORE_SCHEMA:
+        if scalar:
+            assert yamlio.plain_kind(scalar) == kinds[type(expected)], scalar
 
 
 def same(a: object, b: object) -> bool:
@@ -256,12 +284,13 @@ def test_nesting_up_to_the_limit_loads(parser: str) -> None:
         ("# c\nhello\n", "yaml-not-mapping", 2),
         ("42\n", "yaml-not-mapping", 1),
         ("null\n", "yaml-not-mapping", 1),
-        ("a: 1\nyes: 2\n", "yaml-key-type", 2),
+        ("a: 1\ntrue: 2\n", "yaml-key-type", 2),
         ("1: x\n", "yaml-key-type", 1),
         ("1.5: x\n", "yaml-key-type", 1),
         ("~: x\n", "yaml-key-type", 1),
         ("null: x\n", "yaml-key-type", 1),
-        ("a:\n  on: x\n", "yaml-key-type", 2),
+        ("a:\n  0x1F: x\n", "yaml-key-type", 2),
+        ("a:\n  .inf: x\n", "yaml-key-type", 2),
         ("a: 1\n? \n: x\n", "yaml-key-type", 2),
         ("? [a, b]\n: 1\n", "yaml-key-type", 1),
         ("a: 1\n{b: 1}: 2\n", "yaml-key-type", 2),
@@ -272,9 +301,9 @@ def test_nesting_up_to_the_limit_loads(parser: str) -> None:
         ("a: 1\nb: x\x00y\n", "yaml-encoding", 2),
         ("a: 1\n\nb: \x07\n", "yaml-encoding", 3),
         ("a: \ufffe\n", "yaml-encoding", 1),
-        ("a: 1" + ":1" * 4300 + "\n", "yaml-number", 1),
         ("a:\n  - " + "9" * 5000 + "\n", "yaml-number", 2),
-        ("a: 1" + ":1" * 300 + ".5\n", "yaml-number", 1),
+        ("a: 0x" + "f" * 5000 + "\n", "yaml-number", 1),
+        ("a: 1." + "5" * 5000 + "\n", "yaml-number", 1),
     ],
 )
 def test_refused(tmp_path: Path, parser: str, content: str, code: str, line: int) -> None:
@@ -285,9 +314,9 @@ def test_rejection_messages_say_what_and_what_to_do(tmp_path: Path) -> None:
     dup = refused(tmp_path, "a: 1\nb: 2\na: 3\n")
     assert "'a'" in str(dup)
     assert "line 1" in str(dup)
-    key = refused(tmp_path, "yes: 2\n")
+    key = refused(tmp_path, "true: 2\n")
     assert "boolean" in str(key)
-    assert 'quote it ("yes": ...)' in str(key)
+    assert 'quote it ("true": ...)' in str(key)
     tag = refused(tmp_path, 'cmd: !!python/object/apply:os.system ["echo hi"]\n')
     assert "!!python/object/apply:os.system" in str(tag)
     assert "not allowed" in str(tag)
@@ -555,6 +584,29 @@ def test_dump_keeps_order_and_quotes_text_that_looks_like_other_types(emitter: s
     assert dump_yaml(data, "https://example.com/schemas/prompt-version.json") == text
 
 
+YAML11_WORDS = ["yes", "Yes", "NO", "on", "Off", "y", "N", "1_000", "190:20:30", "2026-11-20"]
+
+
+def test_dump_round_trips_every_scalar_under_yaml_1_2_and_1_1(emitter: str) -> None:
+    """Text is written so that promptreg (YAML 1.2) reads it back as the same text, and so that
+    a YAML 1.1 reader (PyYAML's safe_load) does too: "yes" stays a string for both."""
+    texts = [scalar for scalar, _ in CORE_SCHEMA] + YAML11_WORDS
+    for value in texts:
+        data = {"v": value, "l": [value], value or "e": "key"}
+        text = dump_yaml(data)
+        assert load_yaml_bytes(text.encode(), "r.yaml").data == data, text
+        assert yaml.safe_load(text) == data, text
+    for _scalar, expected in CORE_SCHEMA:
+        if not isinstance(expected, str):  # a non-text value round-trips as itself
+            text = dump_yaml({"v": expected})
+            assert same(load_yaml_bytes(text.encode(), "r.yaml").data, {"v": expected}), text
+
+
+@pytest.mark.parametrize("value", ["yes", "No", "on", "OFF", "y", "n", "-.5", "+1e5", "0o17"])
+def test_dump_quotes_text_that_either_yaml_reads_as_another_type(emitter: str, value: str) -> None:
+    assert dump_yaml({"reason": value}) == f'reason: "{value}"\n'
+
+
 def test_dump_without_schema_and_of_shared_objects_has_no_aliases(emitter: str) -> None:
     shared = ["a", "b"]
     text = dump_yaml({"x": shared, "y": shared, "z": {"k": shared}})
@@ -596,7 +648,7 @@ ATOMS = [
     "", " ", "  ", "a", "\n", "\n\n", "\t", "#", " # x", ": ", ":", "- ", "'", '"', "\\", "é",
     "日本", "🙂", "{x}", "{{", "}}", "yes", "null", "1.10", "2026-11-20T10:00:00Z", "<<", "=",
     "~", "---", "...", "%", "@", "`", "!", "&a", "*a", "|", ">", "?", "[", "]", ",", "0x1f",
-    ".nan", "x" * 500,
+    ".nan", "x" * 500, "No", "-.5", "+1e5", "0o17", "y",
 ]  # fmt: skip
 
 
