@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from registry import cli_write
+from registry import DISTRIBUTION, __version__, cli_write
 from registry.checks import policy_problems
 from registry.cli_common import Ctx, die, emit_json, json_option, pass_ctx, table
 from registry.errors import RegistryError
@@ -33,7 +33,7 @@ EXIT_INTERNAL = 3
     help="Registry root (default: the enclosing git repository, else the current directory).",
 )
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
-@click.version_option(package_name="promptreg")
+@click.version_option(__version__, package_name=DISTRIBUTION, prog_name="promptreg")
 @click.pass_context
 def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
     """promptreg: versioned prompts, deployments and rollbacks, with git as the database."""
