@@ -43,12 +43,18 @@ def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
 # -- init ----------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--no-workflow",
+    "no_workflow",
+    is_flag=True,
+    help="Do not write .github/workflows/promptreg.yml (the pull-request check).",
+)
 @pass_ctx
-def init(c: Ctx, directory: str | None) -> None:
+def init(c: Ctx, directory: str | None, no_workflow: bool) -> None:
     """Create a registry skeleton in DIRECTORY (default: -C PATH, else the current one)."""
     from registry.scaffold import init_registry
 
-    created = init_registry(Path(directory or c.root_opt or "."))
+    created = init_registry(Path(directory or c.root_opt or "."), workflow=not no_workflow)
     for p in created:
         click.echo(f"created {p}")
     if not created:
