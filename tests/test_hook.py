@@ -10,6 +10,7 @@ snapshot and commit, so they all share the one environment.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -443,3 +444,20 @@ def test_hook_manifest_matches_the_local_hook() -> None:
     same = ("id", "entry", "files", "types", "always_run", "require_serial", "stages")
     assert {k: local[k] for k in same} == {k: published[k] for k in same}
     assert "pass_filenames" not in local and "pass_filenames" not in published
+
+
+def test_all_files_split_into_several_runs_still_checks_everything(local_registry: Path) -> None:
+    """pre-commit passes at most 128 KiB of file names to one run; a longer list is split,
+    and every run checks its own files in full."""
+    repo = local_registry
+    name = "x" * 200
+    for i in range(800):  # about 170 KB of names: at least two runs
+        write(repo, f"evals/fixtures/{i:04d}-{name}.txt", "")
+    git(repo, "add", "-A")
+    assert commit(repo, "suite fixtures").landed
+    _untested_pointer_at_head(repo)
+    proc = _run_all_files(repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stdout
+    summaries = re.findall(r"^(?:ok: .*|\d+ problem\(s\) found)$", proc.stdout, re.M)
+    assert len(summaries) >= 2, proc.stdout  # pre-commit did split the names
