@@ -89,15 +89,31 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     )
 
 
+# What an unpacked sdist holds beside the sources: not part of the hook repository.
+_NOT_SOURCE = {".venv", "build", "dist", "__pycache__", ".pytest_cache", ".mypy_cache",
+               ".ruff_cache"}  # fmt: skip
+
+
+def _source_files(env: dict[str, str]) -> bytes:
+    """NUL-separated paths of ROOT's files: git's tracked and untracked-not-ignored files, or,
+    outside a git checkout (an unpacked sdist), every file but build products."""
+    if (ROOT / ".git").exists():
+        return subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=ROOT, env=env, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        found += [os.fsencode(Path(dirpath, f).relative_to(ROOT)) for f in filenames]
+    return b"\0".join(found)
+
+
 def _snapshot(dest: Path, env: dict[str, str]) -> str:
     """Copy ROOT's tracked and untracked-not-ignored files into a new repository at ``dest``;
     return its commit id."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, env=env, capture_output=True, check=True,
-    ).stdout  # fmt: skip
     dest.mkdir()
-    for raw in sorted(set(listed.split(b"\0"))):
+    for raw in sorted(set(_source_files(env).split(b"\0"))):
         if not raw:
             continue
         rel = os.fsdecode(raw)
