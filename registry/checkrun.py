@@ -200,10 +200,10 @@ def _check_staged(
         changes = diff_names(root, head, None, cached=True)
         changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
         managed = sorted(p for p in changed if _managed(p))
-        if named is not None:
+        if named is not None and not managed and not named:
+            return _sorted(problems), "ok: no registry files staged"
+        if named:
             problems += _not_staged(view, named, changed)
-            if not managed and not named:
-                return _sorted(problems), "ok: no registry files staged"
         problems += check_view(
             view,
             None if named is None else [*managed, *named],
@@ -231,7 +231,10 @@ def _staged_summary(managed: list[str], named: list[str] | None) -> str:
 def _not_staged(view: RegistryView, named: list[str], changed: set[str]) -> list[Problem]:
     """A named file that the index does not have (and that the commit does not delete)."""
     present = {e.path for e in view.entries()}
-    folders = {f"{parent}/" for e in present for parent in _parents(e)}
+    missing = [p for p in named if _managed(p) and p not in present and p not in changed]
+    if not missing:
+        return []
+    folders = {f"{parent}/" for path in present for parent in _parents(path)}
     return [
         Problem(
             "missing-file",
@@ -239,11 +242,8 @@ def _not_staged(view: RegistryView, named: list[str], changed: set[str]) -> list
             None,
             "is not in git's index; `git add` it, or check the working tree without --staged",
         )
-        for p in named
-        if _managed(p)
-        and p not in present
-        and p.rstrip("/") + "/" not in folders
-        and p not in changed
+        for p in missing
+        if p.rstrip("/") + "/" not in folders
     ]
 
 
