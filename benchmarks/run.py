@@ -115,7 +115,7 @@ def probe(argv: list[str]) -> str:
 
 
 def machine_info(args: argparse.Namespace) -> dict[str, Any]:
-    version = "import importlib.metadata as m; print(m.version('promptreg'))"
+    version = "import importlib.metadata as m; print(m.version('promptreg-git'))"
     return {
         "cores": os.cpu_count(),
         "platform": platform.platform(),

@@ -20,8 +20,11 @@ from registry.models import Evaluation, Message, PromptDeployment, PromptVersion
 from registry.registry import PromptRegistry
 
 __version__ = "0.1.0"
+# The name pip installs (``promptreg`` on PyPI is an unrelated project).
+DISTRIBUTION = "promptreg-git"
 
 __all__ = [
+    "DISTRIBUTION",
     "AlreadyExistsError",
     "EnvironmentNotConfiguredError",
     "Evaluation",

@@ -60,22 +60,17 @@ def _check_state(
     if (staged or base) and not has_git:
         raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")
     if staged:
-        return _check_staged(root, base)
+        if check_all:
+            return _check_staged(root, base, None)
+        named, outside = _select(root, cwd or root, files)
+        return _check_staged(root, base, named, outside)
     if base is not None:
         return _check_base(root, base)
     view = RegistryView(DirSource(root), schema=True)
     problems: list[Problem] = []
     selected: list[str] | None = None
     if not check_all and files:
-        selected = []
-        for f in files:
-            rel = _rel(root, cwd or root, f)
-            if rel is None:
-                problems.append(
-                    Problem("outside-registry", f, None, f"is not inside the registry {root}")
-                )
-            else:
-                selected.append(rel)
+        selected, problems = _select(root, cwd or root, files)
     promotions = _changed_pointers_worktree(root) if has_git else set()
     was_active = _was_active(root, "HEAD") if has_git else None
     problems += check_view(view, selected, promotions, was_active)
@@ -139,6 +134,21 @@ def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
     return was_active
 
 
+def _select(root: Path, cwd: Path, files: list[str]) -> tuple[list[str], list[Problem]]:
+    """``files`` relative to the registry root, and a problem for each one outside it."""
+    selected: list[str] = []
+    problems: list[Problem] = []
+    for f in files:
+        rel = _rel(root, cwd, f)
+        if rel is None:
+            problems.append(
+                Problem("outside-registry", f, None, f"is not inside the registry {root}")
+            )
+        else:
+            selected.append(rel)
+    return selected, problems
+
+
 def _rel(root: Path, cwd: Path, f: str) -> str | None:
     """``f`` relative to the registry root, or None when it lies outside."""
     p = Path(f)
@@ -196,23 +206,35 @@ def _release_base(root: Path, head: str, base: str | None) -> str:
     return head
 
 
-def _check_staged(root: Path, base: str | None = None) -> tuple[list[Problem], str]:
+def _check_staged(
+    root: Path,
+    base: str | None,
+    named: list[str] | None,
+    problems: list[Problem] | None = None,
+) -> tuple[list[Problem], str]:
+    """The staged change (the index against HEAD) and what it affects, plus every file in
+    ``named`` checked in full against the staged state (None: every file). pre-commit names
+    the staged files on a commit and every tracked one on ``run --all-files``, so the second
+    checks the whole registry state."""
     from registry.gitio import diff_names, rev_parse
 
+    problems = list(problems or [])
     head = rev_parse(root, "HEAD")
     view = RegistryView(GitSource(root, None), schema=True)
     try:
         if head is None:  # the first commit: everything staged is new
-            problems = check_view(view, None, None)
-            return problems, "ok: the first commit's files checked"
+            problems += check_view(view, None, None)
+            return _sorted(problems), "ok: the first commit's files checked"
         changes = diff_names(root, head, None, cached=True)
         changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
         managed = sorted(p for p in changed if _managed(p))
-        if not managed:
-            return [], "ok: no registry files staged"
-        problems = check_view(
+        if named is not None and not managed and not named:
+            return _sorted(problems), "ok: no registry files staged"
+        if named:
+            problems += _not_staged(view, named, changed)
+        problems += check_view(
             view,
-            managed,
+            None if named is None else [*managed, *named],
             {p for p in managed if p.startswith(DEPLOYMENTS + "/")},
             _was_active(root, head),
         )
@@ -223,8 +245,43 @@ def _check_staged(root: Path, base: str | None = None) -> tuple[list[Problem], s
         problems += immutability_problems(base_view, view, changes)
     finally:
         view.source.close()  # type: ignore[attr-defined]
-    problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
-    return problems, f"ok: {len(managed)} staged registry file(s) checked"
+    return _sorted(problems), _staged_summary(managed, named)
+
+
+def _staged_summary(managed: list[str], named: list[str] | None) -> str:
+    if named is None:
+        return f"ok: the staged registry checked ({len(managed)} changed file(s))"
+    extra = sorted(set(named) - set(managed))
+    more = f" and {len(extra)} more named file(s)" if extra else ""
+    return f"ok: {len(managed)} staged registry file(s){more} checked"
+
+
+def _not_staged(view: RegistryView, named: list[str], changed: set[str]) -> list[Problem]:
+    """A named file that the index does not have (and that the commit does not delete)."""
+    present = {e.path for e in view.entries()}
+    missing = [p for p in named if _managed(p) and p not in present and p not in changed]
+    if not missing:
+        return []
+    folders = {f"{parent}/" for path in present for parent in _parents(path)}
+    return [
+        Problem(
+            "missing-file",
+            p,
+            None,
+            "is not in git's index; `git add` it, or check the working tree without --staged",
+        )
+        for p in missing
+        if p.rstrip("/") + "/" not in folders
+    ]
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
 
 
 def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:

@@ -80,10 +80,11 @@ def check_view(
 
     problems += breaking_variables(view, selected)
     versions = view.version_index()
+    version_pids = set() if selected is None else _version_pids(selected)
     for (env, pid), path in sorted(view.pointer_index().items()):
         if kinds.get(path) != FILE:
             continue
-        if selected is not None and not _pointer_selected(path, pid, selected):
+        if selected is not None and not _pointer_selected(path, pid, selected, version_pids):
             continue
         ptr = view.pointer(env, pid)
         if ptr is None or ptr.version is None:
@@ -185,15 +186,22 @@ def _norm(path: str) -> str:
 
 
 def _under(path: str, selected: set[str]) -> bool:
-    return any(path.startswith(s.rstrip("/") + "/") for s in selected)
-
-
-def _pointer_selected(path: str, pid: str, selected: set[str]) -> bool:
-    if path in selected or SETTINGS in selected:
-        return True
+    """Whether a folder of ``path`` is selected (by parents, not by scanning ``selected``:
+    ``pre-commit run --all-files`` names thousands of files)."""
+    parts = path.split("/")
     return any(
-        (c := classify(s)) is not None and c[0] == "version" and c[1][0] == pid for s in selected
+        "/".join(parts[:i]) in selected or "/".join(parts[:i]) + "/" in selected
+        for i in range(1, len(parts))
     )
+
+
+def _pointer_selected(path: str, pid: str, selected: set[str], version_pids: set[str]) -> bool:
+    return path in selected or SETTINGS in selected or pid in version_pids
+
+
+def _version_pids(selected: set[str]) -> set[str]:
+    """The prompts with a selected version file: their pointers depend on it."""
+    return {c[1][0] for s in selected if (c := classify(s)) is not None and c[0] == "version"}
 
 
 def _check_pointer(

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from registry import cli_write
+from registry import DISTRIBUTION, __version__, cli_write
 from registry.checks import policy_problems
 from registry.cli_common import (
     ENVIRONMENT,
@@ -43,7 +43,7 @@ EXIT_INTERNAL = 3
     help="Registry root (default: the enclosing git repository, else the current directory).",
 )
 @click.option("--traceback", is_flag=True, help="Show the full traceback of an error.")
-@click.version_option(package_name="promptreg")
+@click.version_option(__version__, package_name=DISTRIBUTION, prog_name="promptreg")
 @click.pass_context
 def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
     """promptreg: versioned prompts, deployments and rollbacks, with git as the database."""
@@ -58,8 +58,14 @@ def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
     is_flag=True,
     help="Only refresh schemas/ from the installed promptreg (after an upgrade).",
 )
+@click.option(
+    "--no-workflow",
+    "no_workflow",
+    is_flag=True,
+    help="Do not write .github/workflows/promptreg.yml (the pull-request check).",
+)
 @pass_ctx
-def init(c: Ctx, directory: str | None, update_schemas: bool) -> None:
+def init(c: Ctx, directory: str | None, update_schemas: bool, no_workflow: bool) -> None:
     """Create a registry skeleton in DIRECTORY (default: -C PATH, else the current one)."""
     from registry.scaffold import init_editor_settings, init_registry, init_schema_copies
 
@@ -67,7 +73,7 @@ def init(c: Ctx, directory: str | None, update_schemas: bool) -> None:
     if update_schemas:
         _update_schemas(root)
         return
-    created = init_registry(root)
+    created = init_registry(root, workflow=not no_workflow)
     for p in created:
         click.echo(f"created {p}")
     notes = init_schema_copies(root) + init_editor_settings(root)

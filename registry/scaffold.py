@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from registry import __version__
@@ -22,12 +23,56 @@ environments:
 """
 )
 
-PRE_COMMIT_TEXT = f"""\
+# The hook runs the promptreg installed on the machine (`pip install promptreg-git`): it works
+# offline and needs no release tag. pre-commit passes the staged registry files on a commit,
+# and every tracked one on `pre-commit run --all-files`; `check --staged FILES` checks the
+# staged change plus each named file in full, so --all-files checks the whole registry state.
+# `always_run` runs it for a commit that only deletes files (no name to pass); `types: []`
+# passes symlinks and other non-regular files too, which the check refuses.
+PRE_COMMIT_TEXT = """\
+# promptreg's check on every commit and merge; run `pre-commit install` once per clone.
+# It runs the promptreg installed here (pip install promptreg-git).
+default_install_hook_types: [pre-commit, pre-merge-commit]
 repos:
-  - repo: https://github.com/promptreg/promptreg
-    rev: v{__version__}
+  - repo: local
     hooks:
       - id: promptreg-check
+        name: promptreg check
+        entry: promptreg check --staged
+        language: system
+        files: ^(prompts/|deployments/|evals/|promptreg\\.yaml$)
+        types: []
+        always_run: true
+        require_serial: true
+        stages: [pre-commit, pre-merge-commit]
+"""
+
+WORKFLOW_PATH = ".github/workflows/promptreg.yml"
+
+# The CI gate: the pull request against its base, with full history. The steps stay separate
+# so that later checks can be added as steps of their own.
+WORKFLOW_TEXT = f"""\
+# promptreg's CI gate: every pull request is checked against its base branch.
+# Make the check job a required status check of the base branch.
+name: promptreg
+on:
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+        with:
+          fetch-depth: 0 # the history and the base branch; a shallow clone is refused
+      - uses: actions/setup-python@v6
+        with:
+          python-version: "3.12"
+      - name: Install promptreg
+        run: python -m pip install "promptreg-git=={__version__}"
+      - name: promptreg check
+        run: promptreg check --base "origin/$GITHUB_BASE_REF" --format github
 """
 
 CI_HINT = """\
@@ -35,8 +80,9 @@ CI_HINT = """\
 """
 
 
-def init_registry(root: Path) -> list[str]:
-    """Create what is missing of a registry skeleton under ``root``; return what was made."""
+def init_registry(root: Path, *, workflow: bool = True) -> list[str]:
+    """Create what is missing of a registry skeleton under ``root``; return what was made.
+    ``workflow=False`` leaves out the GitHub Actions workflow."""
     root.mkdir(parents=True, exist_ok=True)
     created: list[str] = []
     for folder in ("prompts", "deployments", "evals"):
@@ -49,10 +95,10 @@ def init_registry(root: Path) -> list[str]:
         ("promptreg.yaml", SETTINGS_TEXT),
         (".pre-commit-config.yaml", PRE_COMMIT_TEXT),
     ):
-        p = root / name
-        if not p.exists():
-            atomic_write(p, text.encode("utf-8"))
+        if _write_new(root, name, text):
             created.append(name)
+    if workflow and _write_workflow(root):
+        created.append(WORKFLOW_PATH)
     return created
 
 
@@ -77,3 +123,18 @@ def init_editor_settings(root: Path) -> list[str]:
     if outcome.action in ("created", "merged"):
         return [f"{outcome.action} {SETTINGS_PATH}"]
     return [outcome.hint] if outcome.hint else []
+
+
+def _write_new(root: Path, name: str, text: str) -> bool:
+    """Write ``root/name`` unless something is there already; True when written."""
+    p = root / name
+    if os.path.lexists(p):
+        return False
+    p.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(p, text.encode("utf-8"))
+    return True
+
+
+def _write_workflow(root: Path) -> bool:
+    """``.github/workflows/promptreg.yml``, the pull-request check, unless it exists."""
+    return _write_new(root, WORKFLOW_PATH, WORKFLOW_TEXT)

@@ -10,6 +10,7 @@ snapshot and commit, so they all share the one environment.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,15 +89,31 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     )
 
 
+# What an unpacked sdist holds beside the sources: not part of the hook repository.
+_NOT_SOURCE = {".venv", "build", "dist", "__pycache__", ".pytest_cache", ".mypy_cache",
+               ".ruff_cache"}  # fmt: skip
+
+
+def _source_files(env: dict[str, str]) -> bytes:
+    """NUL-separated paths of ROOT's files: git's tracked and untracked-not-ignored files, or,
+    outside a git checkout (an unpacked sdist), every file but build products."""
+    if (ROOT / ".git").exists():
+        return subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=ROOT, env=env, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        found += [os.fsencode(Path(dirpath, f).relative_to(ROOT)) for f in filenames]
+    return b"\0".join(found)
+
+
 def _snapshot(dest: Path, env: dict[str, str]) -> str:
     """Copy ROOT's tracked and untracked-not-ignored files into a new repository at ``dest``;
     return its commit id."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, env=env, capture_output=True, check=True,
-    ).stdout  # fmt: skip
     dest.mkdir()
-    for raw in sorted(set(listed.split(b"\0"))):
+    for raw in sorted(set(_source_files(env).split(b"\0"))):
         if not raw:
             continue
         rel = os.fsdecode(raw)
@@ -332,3 +349,147 @@ def test_one_environment_per_session(hook_env: HookEnv) -> None:
     envs = _environments(hook_env.home)
     assert len(envs) == 1, envs
     print(f"hook environment built in {hook_env.build_seconds:.1f}s")
+
+
+# -- `pre-commit run --all-files`: the whole registry state ----------------------------------------
+
+
+def _run_all_files(repo: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PRE_COMMIT), "run", "--all-files", "--color", "never"],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def _untested_pointer_at_head(repo: Path) -> None:
+    """A released untested 1.0.0, then (skipping the hook) a production pointer to it."""
+    _released(repo)
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    git(repo, "add", PROD)
+    assert commit(repo, "deploy untested 1.0.0", "--no-verify").landed
+
+
+def test_all_files_fails_on_an_untested_pointer_at_head(registry: Path) -> None:
+    _untested_pointer_at_head(registry)
+    write(registry, "README.md", "notes\n")  # a later commit that changes no registry file
+    git(registry, "add", "README.md")
+    assert commit(registry, "docs").landed  # a commit checks only what it changes
+    proc = _run_all_files(registry)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stdout
+
+
+def test_all_files_passes_on_a_clean_registry(registry: Path) -> None:
+    _released(registry)
+    proc = _run_all_files(registry)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+
+
+# -- the hook `promptreg init` writes: offline, the promptreg installed here -----------------------
+
+
+@pytest.fixture
+def local_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``promptreg init``-ed repository with its own hook installed by a plain
+    ``pre-commit install``; pre-commit finds ``promptreg`` on PATH, as on a developer's machine.
+    No package index is used: pip is pointed at an address that does not answer."""
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    repo = init_repo(tmp_path / "registry")
+    proc = run_cli("init", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run([str(PRE_COMMIT), "install"], cwd=repo, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for hook in ("pre-commit", "pre-merge-commit"):  # default_install_hook_types
+        assert (repo / ".git" / "hooks" / hook).is_file(), proc.stdout
+    git(repo, "add", "-A")
+    first = commit(repo, "start the registry")
+    assert first.code == 0 and first.landed, first.output
+    assert "promptreg check" in first.output and "Passed" in first.output
+    return repo
+
+
+def test_local_hook_blocks_and_accepts(local_registry: Path) -> None:
+    repo = local_registry
+    write(repo, V1, version_yaml(PID, "1.0.0"))
+    git(repo, "add", V1)
+    assert commit(repo, "release 1.0.0").landed
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    git(repo, "add", PROD)
+    c = commit(repo, "deploy untested 1.0.0")
+    assert c.code != 0 and not c.landed, c.output
+    assert f"{PROD}:3: untested" in c.output
+    git(repo, "rm", "-q", "--cached", PROD)
+    git(repo, "rm", "-q", V1)  # a deletion only: no file name to pass, the hook runs anyway
+    c = commit(repo, "delete 1.0.0")
+    assert c.code != 0 and not c.landed, c.output
+    assert f"{V1}: deleted-version" in c.output
+
+
+def test_local_hook_all_files_checks_the_whole_registry(local_registry: Path) -> None:
+    repo = local_registry
+    assert _run_all_files(repo).returncode == 0
+    _untested_pointer_at_head(repo)
+    proc = _run_all_files(repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stdout
+
+
+def test_local_hook_checks_a_merge(local_registry: Path) -> None:
+    repo = local_registry
+    _released(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    git(repo, "add", PROD)
+    assert commit(repo, "deploy untested", "--no-verify").landed
+    git(repo, "checkout", "-q", "main")
+    write(repo, "README.md", "notes\n")
+    git(repo, "add", "README.md")
+    assert commit(repo, "main moves on").landed
+    before = _head(repo)
+    proc = subprocess.run(
+        ["git", "merge", "--no-ff", "-m", "Merge feature", "feature"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stdout + proc.stderr
+    assert _head(repo) == before
+    git(repo, "merge", "--abort")
+
+
+def test_hook_manifest_matches_the_local_hook() -> None:
+    """The published hook and the one init writes run the same check on the same files."""
+    import yaml
+
+    from registry.scaffold import PRE_COMMIT_TEXT
+
+    (published,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    config = yaml.safe_load(PRE_COMMIT_TEXT)
+    assert config["default_install_hook_types"] == ["pre-commit", "pre-merge-commit"]
+    ((local,),) = [r["hooks"] for r in config["repos"] if r["repo"] == "local"]
+    assert local["language"] == "system" and published["language"] == "python"
+    assert published["minimum_pre_commit_version"] == "3.2.0"
+    same = ("id", "entry", "files", "types", "always_run", "require_serial", "stages")
+    assert {k: local[k] for k in same} == {k: published[k] for k in same}
+    assert "pass_filenames" not in local and "pass_filenames" not in published
+
+
+def test_all_files_split_into_several_runs_still_checks_everything(local_registry: Path) -> None:
+    """pre-commit passes at most 128 KiB of file names to one run; a longer list is split,
+    and every run checks its own files in full."""
+    repo = local_registry
+    name = "x" * 200
+    for i in range(800):  # about 170 KB of names: at least two runs
+        write(repo, f"evals/fixtures/{i:04d}-{name}.txt", "")
+    git(repo, "add", "-A")
+    assert commit(repo, "suite fixtures").landed
+    _untested_pointer_at_head(repo)
+    proc = _run_all_files(repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{PROD}:3: untested" in proc.stdout
+    summaries = re.findall(r"^(?:ok: .*|\d+ problem\(s\) found)$", proc.stdout, re.M)
+    assert len(summaries) >= 2, proc.stdout  # pre-commit did split the names

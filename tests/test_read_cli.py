@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import registry
 from tests.testing import (
     LENIENT_SETTINGS,
     commit_all,
@@ -506,7 +507,8 @@ def test_usage_errors_exit_2(reg: Path, args: tuple[str, ...]) -> None:
 def test_version() -> None:
     r = run_cli("--version")
     assert r.returncode == 0, r.stderr
-    assert dist_version("promptreg") in r.stdout
+    assert r.stdout.strip() == f"promptreg, version {dist_version('promptreg-git')}"
+    assert dist_version("promptreg-git") == registry.__version__
 
 
 def test_read_commands_write_nothing(reg: Path) -> None:
