@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from registry.checks import check_view
 from registry.errors import GitError, LoadError, NotFoundError, RegistryError
 from registry.models import Problem
-from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
+from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify, version_path
 from registry.reader import RegistryView
 from registry.store import DirSource, GitSource
 
@@ -74,6 +75,8 @@ def _check_state(
     promotions = _changed_pointers_worktree(root) if has_git else set()
     was_active = _was_active(root, "HEAD") if has_git else None
     problems += check_view(view, selected, promotions, was_active)
+    if has_git and any(p.code == BREAKING for p in problems):
+        problems = _released_breaks_worktree(root, view, problems)
     if selected is None:
         if not any((root / d).is_dir() for d in MANAGED_DIRS):
             problems.append(
@@ -243,6 +246,7 @@ def _check_staged(
             changes = diff_names(root, released, None, cached=True)
         base_view = RegistryView(GitSource(root, released, cat=view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, view, changes)
+        problems = released_breaks(problems, view, base_view)
     finally:
         view.source.close()  # type: ignore[attr-defined]
     return _sorted(problems), _staged_summary(managed, named)
@@ -305,11 +309,58 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         problems = check_view(head_view, None, pointers, _was_active(root, fork_point))
         base_view = RegistryView(GitSource(root, fork_point, cat=head_view.source._cat))  # type: ignore[attr-defined]
         problems += immutability_problems(base_view, head_view, changes)
+        problems = released_breaks(problems, head_view, base_view)
     finally:
         head_view.source.close()  # type: ignore[attr-defined]
     problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
     n = len(head_view.entries())
     return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
+
+
+BREAKING = "breaking-variables"
+
+
+def released_breaks(
+    problems: list[Problem], view: RegistryView, base_view: RegistryView
+) -> list[Problem]:
+    """A placeholder added within a major by two versions that were both released already
+    cannot be undone (released versions are frozen): it stays visible as a warning, and only a
+    change that brings such a version in is refused."""
+    if not any(p.code == BREAKING for p in problems):
+        return problems
+    released = {e.path for e in base_view.entries()}
+    index = view.version_index()
+    out = []
+    for p in problems:
+        c = classify(p.path) if p.code == BREAKING else None
+        if c is not None and c[0] == "version" and p.path in released:
+            pid, version = c[1]
+            versions = index.get(pid, [])
+            i = versions.index(version) if version in versions else 0
+            if i > 0 and version_path(pid, versions[i - 1]) in released:
+                p = replace(
+                    p,
+                    severity="warning",
+                    message=p.message + " (both were released before, so this stays as it is;"
+                    " the next such change needs a new major)",
+                )
+        out.append(p)
+    return out
+
+
+def _released_breaks_worktree(
+    root: Path, view: RegistryView, problems: list[Problem]
+) -> list[Problem]:
+    from registry.gitio import rev_parse
+
+    head = rev_parse(root, "HEAD")
+    if head is None:
+        return problems
+    base_view = RegistryView(GitSource(root, _release_base(root, head, None)))
+    try:
+        return released_breaks(problems, view, base_view)
+    finally:
+        base_view.source.close()  # type: ignore[attr-defined]
 
 
 def _managed(path: str) -> bool:

@@ -60,19 +60,11 @@ say "What changed against the version production runs."
 step promptreg diff hr_query_system_prompt 1.1.0 1.2.0
 
 say "The pre-commit hook refuses a hand-edited pointer to the untested 1.2.0."
-cat >.pre-commit-config.yaml <<'YAML'
-repos:
-  - repo: local
-    hooks:
-      - id: promptreg-check
-        name: promptreg check
-        entry: promptreg check --staged
-        language: system
-        pass_filenames: false
-        always_run: true
-        require_serial: true
-YAML
-git commit -q -m "Use the installed promptreg as the pre-commit hook" .pre-commit-config.yaml
+# The hook `promptreg init` writes runs the installed promptreg (offline, no release tag).
+git rm -q .pre-commit-config.yaml
+step promptreg init --no-workflow
+git add .pre-commit-config.yaml
+git commit -q -m "Use the installed promptreg as the pre-commit hook"
 step pre-commit install
 sed -i 's/^version: .*/version: "1.2.0"/' deployments/staging/hr_query_system_prompt.yaml
 git add deployments/staging/hr_query_system_prompt.yaml

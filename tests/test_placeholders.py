@@ -232,6 +232,31 @@ def test_a_staged_version_inserted_before_a_later_one_is_checked_with_it(tmp_pat
     assert [(p["code"], p["path"]) for p in problems] == [("breaking-variables", _path("1.2.0"))]
 
 
+def test_a_break_released_before_the_rule_is_a_warning_and_new_ones_are_errors(
+    tmp_path: Path,
+) -> None:
+    """Released versions are frozen: a registry that broke the rule before promptreg checked
+    it must still pass, while a change that adds another break is refused."""
+    repo = _registry(tmp_path, {"1.0.0": "Hi {name}\n", "1.1.0": "Hi {name}, {tone}\n"})
+    for args in (("--all",), ("--staged", "--all"), ("--base", "HEAD")):
+        code, problems = _check(repo, *args)
+        assert code == 0, (args, problems)
+        assert [(p["code"], p["severity"]) for p in problems] == [
+            ("breaking-variables", "warning")
+        ], (args, problems)
+        assert "released before" in problems[0]["message"]
+    write(repo, _path("1.2.0"), version_yaml("hr", "1.2.0", content="Hi {name}, {tone} {mood}\n"))
+    code, problems = _check(repo, "--all")
+    assert code == 1
+    by_path = {p["path"]: p["severity"] for p in problems}
+    assert by_path == {_path("1.1.0"): "warning", _path("1.2.0"): "error"}, problems
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "another breaking minor")
+    code, problems = _check(repo, "--base", "HEAD~1")
+    assert code == 1
+    assert {p["path"]: p["severity"] for p in problems} == by_path, problems
+
+
 # --- deploy and rollback across majors ------------------------------------------------------
 
 
