@@ -16,12 +16,24 @@ README = ROOT / "README.md"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```console\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
 
 
+def section(text: str, heading: str) -> str:
+    """The text of the README's ``## heading`` section."""
+    start = text.index(f"\n## {heading}\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def console_blocks(text: str, heading: str) -> list[str]:
+    """The ``console`` blocks of a README section, unindented."""
+    return [
+        "\n".join(line[len(m["indent"]) :] for line in m["body"].splitlines())
+        for m in FENCE.finditer(section(text, heading))
+    ]
+
+
 def workflow_blocks(text: str) -> list[list[str]]:
     """The command lines of every ``console`` block in the README's Workflow section."""
-    start = text.index("\n## Workflow\n")
-    end = text.index("\n## ", start + 1)
     blocks = []
-    for m in FENCE.finditer(text[start:end]):
+    for m in FENCE.finditer(section(text, "Workflow")):
         lines = [line.strip() for line in m["body"].splitlines()]
         blocks.append([line for line in lines if line and not line.startswith("#")])
     return blocks
@@ -98,3 +110,37 @@ def test_demo_script_runs(tmp_path: Path) -> None:
     assert "(refused, exit 1)" in out
     assert "rolled back hr_query_system_prompt in production to 1.1.0" in out
     assert re.search(r"hr_query_system_prompt 1\.2\.0 \(tested\)", out)
+
+
+def test_a_new_registry_in_ten_minutes_runs_verbatim(tmp_path: Path) -> None:
+    """The first-hour path: install, init, hook, a version, its suite, eval, commit (through
+    the real hook), deploy through the promotion order, and the library's answer."""
+    blocks = console_blocks(README.read_text(encoding="utf-8"), "Your own registry in ten minutes")
+    assert len(blocks) >= 4
+    script = ["set -euo pipefail"]
+    for block in blocks:
+        for line in block.splitlines():
+            if line.startswith("pip install"):
+                # This test runs the promptreg under test, not a release from PyPI.
+                assert line.split()[2:] == ["promptreg-git", "pre-commit"], line
+                continue
+            script.append(line)
+    r = subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "Traceback" not in out
+    repo = tmp_path / "support-prompts"
+    assert (repo / ".git/hooks/pre-commit").is_file()
+    assert (repo / ".git/hooks/pre-merge-commit").is_file()
+    assert "promptreg check" in out  # the hook ran on the commit
+    assert "You support customers of Acme Cloud." in r.stdout
+    assert "Answer briefly: Where is my invoice?" in r.stdout
+    log = git(repo, "log", "--format=%s")
+    assert log.count("Deploy support_reply 1.0.0") == 3, log
+    assert git(repo, "status", "--porcelain", "--", "prompts", "deployments", "evals") == ""
