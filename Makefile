@@ -11,7 +11,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	@# The distribution was called promptreg before 0.1.0 was published as promptreg-git.
+	@# Checkouts older than the rename installed this project as `promptreg`; remove it so the two
+	@# distributions do not both provide the `promptreg` command.
 	$(BIN)/python -m pip uninstall --quiet --yes promptreg 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
