@@ -22,8 +22,10 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# In parallel on every core; most CLI tests run the entry point in-process, a thin layer runs
+# the real interpreter (PROMPTREG_TEST_SUBPROCESS=1 runs them all in subprocesses).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check registry tests benchmarks scripts

@@ -86,8 +86,11 @@ def _snapshot(root: Path) -> dict[str, Any]:
     return out
 
 
-def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Like run_cli, with a tighter timeout for inputs that could hang."""
+def _cli(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """In-process like run_cli; with a ``timeout``, in a real subprocess, for inputs that could
+    hang or crash the interpreter (a crash must not take the test run with it)."""
+    if timeout is None:
+        return run_cli(*args)
     return subprocess.run(
         [sys.executable, "-m", "registry", *args],
         capture_output=True,
@@ -96,7 +99,7 @@ def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _check_json(repo: Path, *args: str, timeout: float = 60) -> list[dict[str, Any]]:
+def _check_json(repo: Path, *args: str, timeout: float | None = None) -> list[dict[str, Any]]:
     r = _cli("-C", str(repo), "check", *args, "--json", timeout=timeout)
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
@@ -112,7 +115,9 @@ def _check_json(repo: Path, *args: str, timeout: float = 60) -> list[dict[str, A
     return problems
 
 
-def _check_text(repo: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _check_text(
+    repo: Path, *args: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     r = _cli("-C", str(repo), "check", *args, timeout=timeout)
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
@@ -125,7 +130,7 @@ def _refused(
     code: str,
     line: int | None = None,
     fragment: str | None = None,
-    timeout: float = 60,
+    timeout: float | None = None,
 ) -> list[dict[str, Any]]:
     """Run check --all (text and --json) and assert the problem is reported and nothing was
     written. ``line=None`` means no particular line is asserted."""

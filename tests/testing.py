@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -98,14 +99,36 @@ LENIENT_SETTINGS = (
 
 
 def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None, real: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``promptreg`` CLI: in-process through ``registry.cli.main`` (fast), or in a
+    real subprocess with ``real=True`` or ``PROMPTREG_TEST_SUBPROCESS=1`` (the layer that
+    proves exit codes, stderr and no traceback from a real interpreter)."""
+    if real or os.environ.get("PROMPTREG_TEST_SUBPROCESS") == "1":
+        return subprocess.run(
+            [sys.executable, "-m", "registry", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=120,
+        )
+    return run_in_process(*args, cwd=cwd, input=input)
+
+
+def run_in_process(
     *args: str, cwd: Path | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``promptreg`` CLI in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=input,
-        timeout=120,
+    """``promptreg ARGS`` through ``registry.cli.main`` with click's runner isolating stdin,
+    stdout and stderr, from ``cwd``; an exception escaping ``main`` fails the test."""
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    runner = CliRunner()
+    with contextlib.chdir(cwd or Path.cwd()), runner.isolation(input=input) as streams:
+        code = main(list(args))
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    return subprocess.CompletedProcess(
+        ["promptreg", *args], code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
     )
