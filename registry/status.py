@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.checks import policy_problems
 from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
 from registry.models import Problem, PromptDeployment, PromptVersion
 from registry.paths import classify
+from registry.policy import Candidate, judge
 from registry.reader import RegistryView
 from registry.store import FILE
 
@@ -97,14 +97,14 @@ def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> di
             row["problems"] = [{"code": "missing-version", "message": message}]
         return row
     row["tested"] = v.is_tested
-    if settings.get(env) is None:
+    policy = settings.get(env)
+    if policy is None:
         row["note"] = "environment not configured"
         message = f"environment {env!r} is not configured; configured: {', '.join(settings.names)}"
         row["problems"] = [{"code": "unknown-environment", "message": message}]
         return row
-    probs = [
-        p for p in policy_problems(view, settings, v, env, path, None) if p.code != "not-promoted"
-    ]
+    # What is deployed is judged as a state: promote_from is a rule about the change.
+    probs = judge(Candidate(v, env, policy, promotion=None))
     notes = [p.code.upper() for p in probs]
     if vres.problems:
         notes.append("INVALID")
