@@ -6,7 +6,7 @@ from typing import Any
 
 from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
-from registry.models import Problem, PromptDeployment, PromptVersion
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import classify
 from registry.policy import Candidate, judge
 from registry.reader import RegistryView
@@ -40,7 +40,7 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
             if (env, pid) in irregular:
                 rows.append(_irregular_row(pid, env, irregular[(env, pid)]))
             elif (env, pid) in pointers:
-                rows.append(_row(view, settings, pid, env, pointers[(env, pid)]))
+                rows.append(_row(view, settings, pid, env))
     return rows
 
 
@@ -70,7 +70,7 @@ def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
     return out
 
 
-def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> dict[str, Any]:
+def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str, Any]:
     """A row whose ``problems`` are what the NOTE column abbreviates."""
     row = _new_row(pid, env)
     res = view.pointer_result(env, pid)

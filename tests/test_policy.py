@@ -10,13 +10,14 @@ runtime) judges the rest.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from registry import PromptRegistry, RegistryError
-from registry.models import fingerprint
+from registry.models import EnvironmentPolicy, Evaluation, PromptVersion, fingerprint
+from registry.policy import Candidate, Promotion, judge
 from tests.clirun import run
 from tests.testing import commit_all, pointer_yaml, version_yaml, write
 
@@ -191,3 +192,87 @@ def test_every_consumer_reaches_the_same_verdict(
     if not state_refused:
         assert r.out == "Hello Ann\n"
     assert _runtime_refused(repo, case) is state_refused, "PromptRegistry.get_active"
+
+
+# -- the rules themselves, from literals -----------------------------------------------------
+
+
+def _version(tested: bool, score: float | None) -> PromptVersion:
+    v = PromptVersion(PID, VER, content=CONTENT, evaluation_score=score)
+    if not tested:
+        return v
+    evaluation = Evaluation(f"evals/{PID}.yaml", 0.5, v.fingerprint, "2026-11-20T11:00:00Z", BY)
+    return replace(v, tested=True, evaluation=evaluation)
+
+
+PRODUCTION = EnvironmentPolicy("production", True, 0.5, "staging")
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (
+            _version(False, None),
+            [
+                ("untested", "greet 1.0.0 has not passed evaluation tests; production requires"
+                 " a tested version: run `promptreg eval greet 1.0.0`"),
+                ("min-score", "greet 1.0.0 scored nothing; production requires a tested score"
+                 " of at least 0.5"),
+            ],
+        ),
+        (
+            _version(False, 0.9),
+            [
+                ("untested", "greet 1.0.0 has not passed evaluation tests; production requires"
+                 " a tested version: run `promptreg eval greet 1.0.0`"),
+                ("min-score", "greet 1.0.0 is not tested, so its evaluation_score 0.9 does not"
+                 " count; production requires a tested score of at least 0.5: run"
+                 " `promptreg eval greet 1.0.0`"),
+            ],
+        ),
+        (
+            _version(True, None),
+            [("min-score", "greet 1.0.0 has no evaluation_score; production requires a tested"
+              " score of at least 0.5")],
+        ),
+        (
+            _version(True, 0.4),
+            [("min-score", "greet 1.0.0 scored 0.4; production requires a tested score of at"
+              " least 0.5")],
+        ),
+        (_version(True, 0.5), []),
+    ],
+    ids=["untested", "untested-scored", "tested-null", "tested-below", "tested-at"],
+)  # fmt: skip
+def test_judge_names_the_prompt_version_and_environment(
+    version: PromptVersion, expected: list[tuple[str, str]]
+) -> None:
+    found = judge(Candidate(version, "production", PRODUCTION, promotion=None), line=3)
+    assert [(p.code, p.message) for p in found] == expected
+    assert {(p.path, p.line, p.severity) for p in found} <= {
+        ("deployments/production/greet.yaml", 3, "error")
+    }
+
+
+def test_promotion_is_judged_only_when_given_and_a_return_is_exempt() -> None:
+    v = _version(True, 0.9)
+    asked: list[bool] = []
+
+    def ran_before() -> bool:
+        asked.append(True)
+        return False
+
+    def codes(move: Promotion | None) -> list[str]:
+        return [p.code for p in judge(Candidate(v, "production", PRODUCTION, move))]
+
+    assert codes(None) == []
+    assert codes(Promotion(VER, ran_before)) == [] and asked == []  # staging runs it
+    (problem,) = judge(Candidate(v, "production", PRODUCTION, Promotion("0.9.0", ran_before)))
+    assert problem.code == "not-promoted" and asked == [True]
+    assert problem.message == (
+        "greet 1.0.0 must be active in staging before production (staging runs 0.9.0);"
+        " deploy it to staging first"
+    )
+    assert "(staging runs nothing)" in judge(Candidate(v, "production", PRODUCTION,
+                                                       Promotion(None)))[0].message  # fmt: skip
+    assert codes(Promotion(None, lambda: True)) == []
