@@ -9,6 +9,7 @@ from registry.errors import LoadError
 from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, expected_layout, version_path
+from registry.policy import Candidate, judge, pointer_move
 from registry.reader import FileResult, RegistryView, load_problem
 from registry.store import FILE, SYMLINK
 
@@ -89,18 +90,11 @@ def check_view(
         ptr = view.pointer(env, pid)
         if ptr is None or ptr.version is None:
             continue
-        found = _check_pointer(view, settings, versions, path, ptr)
+        judged = promotions is None or path in promotions
+        found = _check_pointer(view, settings, versions, path, ptr, judged, was_active)
         if settings_res.problems:
             # Policies of broken settings would be guesses; the settings problem is reported.
             found = [p for p in found if p.code in ("missing-version", "invalid-version")]
-        if any(p.code == "not-promoted" for p in found):
-            # Going back to a version this environment already ran (a rollback, a revert)
-            # never waits for the promotion source.
-            exempt = (promotions is not None and path not in promotions) or (
-                was_active is not None and was_active(env, pid, ptr.version)
-            )
-            if exempt:
-                found = [p for p in found if p.code != "not-promoted"]
         problems += found
 
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
@@ -210,7 +204,10 @@ def _check_pointer(
     versions: dict[str, list[str]],
     path: str,
     ptr: PromptDeployment,
+    judged: bool,
+    was_active: WasActive | None,
 ) -> list[Problem]:
+    """The pointer's target and its policy; promotion only when ``judged`` (a changed pointer)."""
     env, pid, ver = ptr.environment, ptr.prompt_id, ptr.version
     loaded = view.pointer_result(env, pid).loaded
     line = None if loaded is None else loaded.line_of(("version",))
@@ -248,54 +245,14 @@ def _check_pointer(
             )
         )
         return out
-    out += policy_problems(view, settings, v, env, path, line)
-    return out
-
-
-def policy_problems(
-    view: RegistryView, settings: Settings, v: PromptVersion, env: str, path: str, line: int | None
-) -> list[Problem]:
-    """What ``env``'s policy says about running ``v`` there."""
-    policy = settings.get(env)
-    out: list[Problem] = []
-    if policy is None:
-        return [
-            Problem("unknown-environment", path, line, f"environment {env!r} is not configured")
-        ]
-    label = f"{v.prompt_id} {v.version}"
-    if policy.require_tested and not v.is_tested:
-        out.append(
-            Problem(
-                "untested",
-                path,
-                line,
-                f"{label} has not passed evaluation tests; {env} requires a tested version: run `promptreg eval {v.prompt_id} {v.version}`",
-            )
+    move = None
+    if judged:
+        # Going back to a version this environment already ran (a rollback, a revert) never
+        # waits for the promotion source.
+        move = pointer_move(
+            view, policy, pid, lambda: was_active is not None and was_active(env, pid, v.version)
         )
-    if policy.min_score is not None and (
-        v.evaluation_score is None or v.evaluation_score < policy.min_score or not v.is_tested
-    ):
-        out.append(
-            Problem(
-                "min-score",
-                path,
-                line,
-                f"{label} scored {v.evaluation_score if v.is_tested else 'nothing'}; {env} requires a tested score of at least {policy.min_score}",
-            )
-        )
-    if policy.promote_from is not None:
-        src = view.pointer(policy.promote_from, v.prompt_id)
-        if src is None or src.version != v.version:
-            where = "nothing" if src is None else src.version
-            out.append(
-                Problem(
-                    "not-promoted",
-                    path,
-                    line,
-                    f"{label} must be active in {policy.promote_from} before {env} ({policy.promote_from} runs {where}); deploy it to {policy.promote_from} first",
-                )
-            )
-    return out
+    return judge(Candidate(v, env, policy, move), line)
 
 
 def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:

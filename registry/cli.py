@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from registry import DISTRIBUTION, __version__, cli_write
-from registry.checks import policy_problems
 from registry.cli_common import (
     ENVIRONMENT,
     TIME,
@@ -29,6 +28,7 @@ from registry.cli_common import (
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion
+from registry.policy import Candidate, judge
 from registry.registry import PromptRegistry
 
 EXIT_INTERNAL = 3
@@ -361,13 +361,15 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
         )
         die(f"{environment} points {prompt_id} at {ptr.version}, which cannot be read:\n{why}")
     v = replace(vres.record, is_active=True)
-    path = f"deployments/{environment}/{prompt_id}.yaml"
-    problems = policy_problems(view, settings, v, environment, path, None)
-    problems = [p for p in problems if p.code != "not-promoted"]
+    policy = settings.get(environment)
+    assert policy is not None
+    # What is deployed is judged as a state: promote_from is a rule about the change.
+    problems = [p.message for p in judge(Candidate(v, environment, policy, promotion=None))]
+    problems += [str(p) for p in vres.problems]
     if strict and problems:
-        die("\n".join(p.message for p in problems))
-    for p in problems:
-        click.echo(f"promptreg: warning: {p.message}", err=True)
+        die("\n".join(problems))
+    for message in problems:
+        click.echo(f"promptreg: warning: {message}", err=True)
     return v
 
 

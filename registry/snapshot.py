@@ -24,6 +24,7 @@ from registry.errors import (
 from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptVersion, Settings
 from registry.paths import DEPLOYMENTS, SETTINGS, classify
+from registry.policy import Candidate, judge
 from registry.reader import RegistryView
 from registry.store import DirSource, GitSource
 
@@ -126,15 +127,11 @@ class Snapshot:
                 f"{DEPLOYMENTS}/{environment}/{prompt_id}.yaml points at {prompt_id} {ver},"
                 f" which does not exist ({self.ident})"
             )
-        if policy.require_tested and not v.is_tested:
+        # The runtime cannot tell how the pointer got here, so promotion is not judged.
+        refused = judge(Candidate(v, environment, policy, promotion=None))
+        if refused:
             raise PolicyError(
-                f"{prompt_id} {ver} is active in {environment} but has not passed evaluation"
-                f" tests, which {environment} requires ({self.ident})"
-            )
-        if policy.min_score is not None and (v.evaluation_score or 0.0) < policy.min_score:
-            raise PolicyError(
-                f"{prompt_id} {ver} scored {v.evaluation_score}, below the minimum"
-                f" {policy.min_score} of {environment} ({self.ident})"
+                f"{refused[0].path}: " + "; ".join(p.message for p in refused) + f" ({self.ident})"
             )
         return replace(v, is_active=True)
 

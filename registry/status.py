@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.checks import policy_problems
 from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
-from registry.models import Problem, PromptDeployment, PromptVersion
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import classify
+from registry.policy import Candidate, judge
 from registry.reader import RegistryView
 from registry.store import FILE
 
@@ -40,7 +40,7 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
             if (env, pid) in irregular:
                 rows.append(_irregular_row(pid, env, irregular[(env, pid)]))
             elif (env, pid) in pointers:
-                rows.append(_row(view, settings, pid, env, pointers[(env, pid)]))
+                rows.append(_row(view, settings, pid, env))
     return rows
 
 
@@ -70,7 +70,7 @@ def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
     return out
 
 
-def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> dict[str, Any]:
+def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str, Any]:
     """A row whose ``problems`` are what the NOTE column abbreviates."""
     row = _new_row(pid, env)
     res = view.pointer_result(env, pid)
@@ -97,14 +97,14 @@ def _row(view: RegistryView, settings: Any, pid: str, env: str, path: str) -> di
             row["problems"] = [{"code": "missing-version", "message": message}]
         return row
     row["tested"] = v.is_tested
-    if settings.get(env) is None:
+    policy = settings.get(env)
+    if policy is None:
         row["note"] = "environment not configured"
         message = f"environment {env!r} is not configured; configured: {', '.join(settings.names)}"
         row["problems"] = [{"code": "unknown-environment", "message": message}]
         return row
-    probs = [
-        p for p in policy_problems(view, settings, v, env, path, None) if p.code != "not-promoted"
-    ]
+    # What is deployed is judged as a state: promote_from is a rule about the change.
+    probs = judge(Candidate(v, env, policy, promotion=None))
     notes = [p.code.upper() for p in probs]
     if vres.problems:
         notes.append("INVALID")

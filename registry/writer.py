@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from registry.checks import policy_problems
 from registry.errors import (
     AlreadyExistsError,
     EnvironmentNotConfiguredError,
@@ -22,6 +21,7 @@ from registry.fsio import Transaction, commit_paths, require_person, resolve_act
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
+from registry.policy import Candidate, judge, pointer_move
 from registry.reader import RegistryView
 from registry.schemafiles import modeline_target
 from registry.store import DirSource
@@ -218,12 +218,22 @@ def _current_pointer(
 
 
 def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: bool) -> None:
-    path = pointer_path(environment, v.prompt_id)
-    problems = policy_problems(view, view.settings(), v, environment, path, None)
-    if not promotion:
-        problems = [p for p in problems if p.code != "not-promoted"]
-    if problems:
-        raise PolicyError("; ".join(p.message for p in problems))
+    """Refuse to point ``environment`` at ``v`` against its policy; ``promotion``: the move
+    must come through ``promote_from``. A version file with problems (``tested: true`` on
+    edited content) is refused too, as the runtime would refuse to serve it."""
+    policy = view.settings().get(environment)
+    assert policy is not None  # _check_env refused an unknown environment
+    move = pointer_move(view, policy, v.prompt_id) if promotion else None
+    refused = judge(Candidate(v, environment, policy, move))
+    if refused:
+        raise PolicyError("; ".join(p.message for p in refused))
+    invalid = view.version_result(v.prompt_id, v.version).problems
+    if invalid:
+        raise ValidationError(
+            f"{v.prompt_id} {v.version} cannot be active in {environment}: it is not valid: "
+            + "; ".join(str(p) for p in invalid),
+            invalid,
+        )
 
 
 def _require_committed(
