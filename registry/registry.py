@@ -45,7 +45,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
     """The registry root and whether it is a git work tree (pure Python, no process)."""
     start = Path(path) if path is not None else Path.cwd()
     start = start.resolve()
@@ -76,7 +76,7 @@ class PromptRegistry:
         refresh_interval: float = 0.5,
         source: SourceMode = "auto",
     ) -> None:
-        self.root, has_git = _find_root(path)
+        self.root, has_git = find_root(path)
         if source == "git" and not has_git:
             raise NotFoundError(f"{self.root} is not a git work tree")
         # The path as given: a sync job may swap a symlink (`current -> release-2`), so where

@@ -93,13 +93,54 @@ def init_registry(root: Path, *, workflow: bool = True) -> list[str]:
             created.append(f"{folder}/")
     for name, text in (
         ("promptreg.yaml", SETTINGS_TEXT),
-        (".pre-commit-config.yaml", PRE_COMMIT_TEXT),
+        (PRE_COMMIT_PATH, PRE_COMMIT_TEXT),
     ):
         if _write_new(root, name, text):
             created.append(name)
     if workflow and _write_workflow(root):
         created.append(WORKFLOW_PATH)
     return created
+
+
+PRE_COMMIT_PATH = ".pre-commit-config.yaml"
+
+
+def kept_file_notes(root: Path, created: list[str], *, workflow: bool = True) -> list[str]:
+    """For a hook config or workflow that was there already and does not run promptreg's
+    check: say so, and what to add, since init never rewrites a team's own file."""
+    notes: list[str] = []
+    config = root / PRE_COMMIT_PATH
+    if PRE_COMMIT_PATH not in created and not _mentions_check(config):
+        hook = PRE_COMMIT_TEXT[PRE_COMMIT_TEXT.index("  - repo: local") :]
+        notes.append(
+            f"kept {PRE_COMMIT_PATH}, which does not run promptreg's check; add this under its"
+            " `repos:` (and `default_install_hook_types: [pre-commit, pre-merge-commit]` at the"
+            " top), then run `pre-commit install`:\n" + hook.rstrip("\n")
+        )
+    flow = root / WORKFLOW_PATH
+    if workflow and WORKFLOW_PATH not in created and not _mentions_check(flow):
+        notes.append(
+            f"kept {WORKFLOW_PATH}, which does not run `promptreg check`; see the README's"
+            " CI section for the job to add (or remove the file and run `promptreg init`)"
+        )
+    return notes
+
+
+def _mentions_check(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "promptreg check" in text or "promptreg-check" in text
+
+
+def not_at_repository_root(root: Path) -> Path | None:
+    """The enclosing git work tree when ``root`` is below its top: pre-commit and GitHub read
+    their files only at the top, so a registry there gets no hook and no CI check."""
+    here = root.resolve()
+    if (here / ".git").exists():
+        return None
+    return next((p for p in here.parents if (p / ".git").exists()), None)
 
 
 def init_schema_copies(root: Path, *, update: bool = False) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -71,10 +72,14 @@ def installed_schema_text(kind: str) -> str:
 def outdated_copies(root: Path) -> list[tuple[str, str]]:
     """The registry's schema copies that differ from the installed ones, as (path, why).
 
-    A registry without a ``schemas/`` folder has no copies to keep fresh and gets [].
-    Copies are compared as JSON, so line endings and indentation do not count.
+    A registry without a ``schemas/`` folder has no copies to keep fresh and gets [], unless
+    its files name schemas in that folder (the modelines promptreg writes), when editors
+    would fail to load them. Copies are compared as JSON, so line endings and indentation do
+    not count.
     """
     if not (root / SCHEMAS_DIR).is_dir():
+        if _names_local_schemas(root):
+            return [(SCHEMAS_DIR + "/", "is missing, but the registry's modelines point at it")]
         return []
     out: list[tuple[str, str]] = []
     for kind in KINDS:
@@ -85,6 +90,30 @@ def outdated_copies(root: Path) -> list[tuple[str, str]]:
         elif state == "different":
             out.append((rel, "differs from the schema of the installed promptreg"))
     return out
+
+
+def _names_local_schemas(root: Path) -> bool:
+    """Whether the settings file or a first version file starts with a modeline naming the
+    registry's own schemas/ (a look at two files at most, not a scan)."""
+    candidates = [root / "promptreg.yaml"]
+    try:
+        prompt_dir = next(p for p in sorted((root / "prompts").iterdir()) if p.is_dir())
+        candidates.append(next(p for p in sorted(prompt_dir.iterdir()) if p.suffix == ".yaml"))
+    except (OSError, StopIteration):
+        pass
+    for path in candidates:
+        try:
+            # Only a regular file, never through a link: a FIFO would block the read.
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue
+            with path.open("rb") as f:
+                first = f.readline(512)
+        except OSError:
+            continue
+        local = f"{SCHEMAS_DIR}/".encode() in first and b"://" not in first
+        if b"yaml-language-server:" in first and local:
+            return True
+    return False
 
 
 def write_copies(root: Path, *, update: bool) -> list[tuple[str, str]]:

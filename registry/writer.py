@@ -29,6 +29,7 @@ from registry.yamldump import dump_yaml
 
 if TYPE_CHECKING:
     from registry.evaluate import EvalResult
+    from registry.suites import Suite
 
 
 def now_rfc3339() -> str:
@@ -280,6 +281,38 @@ def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite
         )
 
 
+def _hook_files(root: Path, suite: Suite) -> list[str]:
+    """The registry's own files that the suite's ``module:function`` hooks import: the
+    module's file (or package) and the packages around it."""
+    refs = [suite.target] if suite.target else []
+    refs += [a.value for c in suite.cases for a in c.assertions if a.type == "python"]
+    files: set[str] = set()
+    for ref in refs:
+        if not isinstance(ref, str) or ":" not in ref:
+            continue
+        parts = ref.split(":", 1)[0].split(".")
+        for i in range(1, len(parts) + 1):
+            stem = "/".join(parts[:i])
+            candidates = [f"{stem}/__init__.py"] + ([f"{stem}.py"] if i == len(parts) else [])
+            files.update(c for c in candidates if (root / c).is_file())
+    return sorted(files)
+
+
+def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Suite) -> None:
+    """With --commit, the hooks a suite calls from the registry must be committed too: a
+    clone must be able to re-run the evaluation the commit records."""
+    from registry.fsio import uncommitted
+
+    files = _hook_files(root, suite)
+    dirty = uncommitted(root, files) if files else []
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the evaluation of {prompt_id} {version}: {suite.path} calls code in"
+            f" {', '.join(dirty)}, which has uncommitted changes; commit it first (or run eval"
+            " without --commit)"
+        )
+
+
 def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
     doc: dict[str, Any] = {
         "prompt_id": d.prompt_id,
@@ -439,6 +472,8 @@ def evaluate(
     if commit and record:
         _require_committed_suite(root, prompt_id, version, rel_suite)
     loaded_suite = load_suite(suite_file, rel_suite)
+    if commit and record:
+        _require_committed_hooks(root, prompt_id, version, loaded_suite)
     if loaded_suite.prompt_id != prompt_id:
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -313,3 +314,27 @@ def test_init_says_why_it_cannot_write_the_editor_files(tmp_path: Path) -> None:
     r = run_cli("init", "--update-schemas", str(other))
     assert (r.returncode, "Traceback" in r.stderr) == (1, False), r.stderr
     assert "schemas/prompt-version.schema.json: cannot write the schema copy" in r.stderr
+
+
+def test_a_missing_schemas_folder_is_a_warning_when_modelines_point_at_it(tmp_path: Path) -> None:
+    """Files promptreg wrote name ../../schemas/...; without the folder editors cannot load it."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    r = run_cli("-C", str(repo), "new", "foo", "-d", "x", "--content-file", "-", input="Hi {x}\n")
+    assert r.returncode == 0, r.stderr
+    checked = run_cli("-C", str(repo), "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "schemas/: warning: schema-outdated is missing" in checked.stderr
+    assert "promptreg init --update-schemas" in checked.stderr
+    assert run_cli("-C", str(repo), "init", "--update-schemas").returncode == 0
+    again = run_cli("-C", str(repo), "check")
+    assert "schema-outdated" not in again.stderr, again.stderr
+
+
+def test_a_fifo_where_a_modeline_is_looked_for_does_not_hang(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "prompts/foo").mkdir(parents=True)
+    os.mkfifo(repo / "promptreg.yaml")
+    os.mkfifo(repo / "prompts/foo/1.0.0.yaml")
+    r = run_cli("-C", str(repo), "check", real=True)
+    assert r.returncode == 1 and "not-regular" in r.stderr, r.stderr

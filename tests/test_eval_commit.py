@@ -53,3 +53,32 @@ def test_eval_records_into_a_hand_written_version_without_evaluation_fields(fres
     after = (fresh / "prompts/greet/1.0.0.yaml").read_text(encoding="utf-8")
     assert after.startswith(text) and "tested: true" in after and "evaluation:" in after
     assert cli(fresh, "deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR).returncode == 0
+
+
+@pytest.mark.parametrize("hook_state", ["edited", "untracked"])
+def test_eval_commit_refuses_uncommitted_hook_code(fresh: Path, hook_state: str) -> None:
+    """A recorded result must be reproducible from the commit: the registry's own Python that
+    the suite calls is a dependency like the suite itself."""
+    write(fresh, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    suite = PASSING_SUITE + '      - {type: python, value: "hooks.grading:ok"}\n'
+    write(fresh, "evals/greet.yaml", suite)
+    write(fresh, "hooks/__init__.py", "")
+    if hook_state == "edited":
+        write(fresh, "hooks/grading.py", "def ok(output, case):\n    return False\n")
+        commit_all(fresh, "version, suite and its hook")
+        write(fresh, "hooks/grading.py", "def ok(output, case):\n    return True\n")
+    else:
+        commit_all(fresh, "version and suite, hook not yet")
+        write(fresh, "hooks/grading.py", "def ok(output, case):\n    return True\n")
+    err = refused(
+        fresh,
+        ["eval", "greet", "1.0.0", "--by", ACTOR, "--commit"],
+        lambda r: r.evaluate("greet", "1.0.0", evaluated_by=ACTOR, commit=True),
+        ("hooks/grading.py", "greet 1.0.0"),
+        phrase="uncommitted changes",
+    )
+    assert "evals/greet.yaml calls code in" in err
+    # Once committed, the same evaluation is recorded.
+    commit_all(fresh, "the hook")
+    proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR, "--commit")
+    assert proc.returncode == 0, proc.stderr
