@@ -225,7 +225,8 @@ def test_init_keeps_an_existing_workflow(tmp_path: Path) -> None:
     proc = run_cli("init", str(target))
     assert proc.returncode == 0, proc.stderr
     assert (target / WORKFLOW_PATH).read_text() == "name: ours\n"
-    assert WORKFLOW_PATH not in proc.stdout
+    assert f"created {WORKFLOW_PATH}" not in proc.stdout
+    assert f"kept {WORKFLOW_PATH}, which does not run `promptreg check`" in proc.stdout
 
 
 def _readme_block(marker: str) -> str:
@@ -249,7 +250,8 @@ def test_readme_installs_promptreg_git() -> None:
     assert installs, "README.md shows no pip install line"
     for line in installs:
         if "promptreg" in line:
-            assert "promptreg-git" in line, line
+            # The distribution's name, or a local checkout (before a release is on PyPI).
+            assert "promptreg-git" in line or "/path/to/promptreg " in line, line
 
 
 # -- the composite action -------------------------------------------------------------------------
