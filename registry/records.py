@@ -1,7 +1,15 @@
 """Turn loaded YAML into frozen records, collecting every file-level problem.
 
-The same functions serve ``promptreg check`` and the runtime: the runtime skips only the JSON
-Schema pass (to keep ``import registry`` light) and relies on the structural checks here.
+One decoder per file kind (``build_version``, ``build_pointer``, ``build_settings``) serves
+``promptreg check`` and the runtime alike. Its first step is the file's JSON Schema from
+``schemas/``: ``check`` has already applied it with jsonschema (and passes
+``shape_checked=True``); the runtime applies the same schema file with the dependency-free
+interpreter in ``shapes.py``, because ``import registry`` must not pay for jsonschema. The
+schema is thus the one statement of every shape rule (fields, types, patterns, lengths,
+ranges, enums); the checks below add only what a schema cannot say: dates that do not exist,
+names that must match their path, templates, variables against placeholders, ``promote_from``
+naming a configured environment, and the evaluation fingerprint. ``tests/test_decode_agreement.py``
+feeds the whole example-file corpus through both paths and expects the same verdict.
 """
 
 from __future__ import annotations
@@ -69,6 +77,14 @@ class _Collector:
 
     def add(self, code: str, where: tuple[str | int, ...], message: str) -> None:
         self.problems.append(Problem(code, self.path, self.loaded.line_of(where), message))
+
+    def shape(self, kind: str) -> bool:
+        """Add a problem per broken schema rule of the file; whether there was one."""
+        from registry.schemas import runtime_schema_errors  # schemas imports this module
+
+        for where, message in runtime_schema_errors(kind, self.loaded.data):
+            self.add("schema", where, message)
+        return bool(self.problems)
 
     def string(self, key: str, required: bool = True, nullable: bool = False) -> str | None:
         data = self.loaded.data
@@ -172,10 +188,13 @@ def _evaluation(c: _Collector) -> Evaluation | None:
 
 
 def build_version(
-    path: str, loaded: Loaded, expect: tuple[str, str] | None
+    path: str, loaded: Loaded, expect: tuple[str, str] | None, *, shape_checked: bool = False
 ) -> tuple[PromptVersion | None, list[Problem]]:
-    """A PromptVersion from a version file, and every problem found in it."""
+    """A PromptVersion from a version file, and every problem found in it; ``shape_checked``
+    when the caller has already validated the file against its JSON Schema."""
     c = _Collector(path, loaded)
+    if not shape_checked and c.shape("prompt-version"):
+        return None, c.problems
     data = loaded.data
     c.unknown(_VERSION_FIELDS)
     pid = c.string("prompt_id")
@@ -285,10 +304,12 @@ def build_version(
 
 
 def build_pointer(
-    path: str, loaded: Loaded, expect: tuple[str, str] | None
+    path: str, loaded: Loaded, expect: tuple[str, str] | None, *, shape_checked: bool = False
 ) -> tuple[PromptDeployment | None, list[Problem]]:
     """A PromptDeployment from a pointer file ``expect`` = (environment, prompt_id)."""
     c = _Collector(path, loaded)
+    if not shape_checked and c.shape("deployment"):
+        return None, c.problems
     c.unknown(_POINTER_FIELDS)
     pid = c.string("prompt_id")
     env = c.string("environment")
@@ -325,9 +346,13 @@ def build_pointer(
     return PromptDeployment(pid, ver, env, at or "", by or "", prev, action, reason), []
 
 
-def build_settings(path: str, loaded: Loaded) -> tuple[Settings | None, list[Problem]]:
+def build_settings(
+    path: str, loaded: Loaded, *, shape_checked: bool = False
+) -> tuple[Settings | None, list[Problem]]:
     """Settings from ``promptreg.yaml``."""
     c = _Collector(path, loaded)
+    if not shape_checked and c.shape("settings"):
+        return None, c.problems
     c.unknown({"environments"})
     raw = loaded.data.get("environments")
     if not isinstance(raw, dict) or not raw:
