@@ -2,8 +2,8 @@
 
 The schemas in ``schemas/`` are the one source of truth for the shape of every file.
 ``schema_errors`` applies them with jsonschema (``promptreg check``); ``runtime_schema_errors``
-applies the same files with the small interpreter in ``shapes.py`` (the runtime). Both turn
-their errors into messages here, so a file gets the same words from either. jsonschema is
+applies the same files without it, with ``shapes.py`` and ``shape_errors.py`` (the runtime).
+Both errors are worded here, so a file gets the same message from either. jsonschema is
 imported lazily here and nowhere else, so ``import registry`` stays light for applications
 that only call ``get_active``.
 """
@@ -41,7 +41,7 @@ _VERSION_FIELDS = ("version", "previous_version")
 
 
 class _Error(Protocol):
-    """What a message is made from: jsonschema's ValidationError or a shapes.ShapeError."""
+    """What a message is made from: jsonschema's ValidationError or a shape_errors.ShapeError."""
 
     @property
     def validator(self) -> Any: ...
@@ -107,7 +107,7 @@ def schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
 
 def runtime_schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
     """As ``schema_errors``, without jsonschema: the runtime's shape check (see shapes.py)."""
-    from registry.shapes import kind_errors
+    from registry.shape_errors import kind_errors
 
     return _problems(kind_errors(kind, data))
 
@@ -205,9 +205,9 @@ def _alternatives(
 
 
 def _best_match(error: _Error) -> _Error | None:
-    """The most relevant error of a failed oneOf/anyOf branch; shapes.ShapeError's context
+    """The most relevant error of a failed oneOf/anyOf branch; a ShapeError's context
     is searched without jsonschema (the shallowest error first)."""
-    from registry.shapes import ShapeError
+    from registry.shape_errors import ShapeError
 
     if isinstance(error, ShapeError):
         return min(error.context, key=lambda e: len(e.absolute_path), default=None)

@@ -1,20 +1,24 @@
 """The JSON Schemas of ``schemas/`` applied without jsonschema, for the runtime's hot path.
 
-Why this module exists: ``promptreg check`` validates every file with jsonschema, while
-``import registry`` must stay light (applications that only call ``get_active`` do not pay for
-jsonschema, and a test asserts it is never imported). The runtime used to re-state the schema
-by hand in ``records.py`` and the two copies drifted: files that ``check`` refuses decoded
-without complaint. Instead of a second hand-written copy, the runtime reads the *same* schema
-files and applies them with the small interpreter below, so each shape rule is written once, in
-the schema. It covers exactly the Draft 7 keywords the schemas use; a schema that uses any
+``promptreg check`` validates every file with jsonschema, while ``import registry`` must stay
+light: applications that only call ``get_active`` do not pay for jsonschema, and a test
+asserts the runtime never imports it. The runtime used to restate the schemas by hand in
+``records.py``, and the two copies drifted: files that ``check`` refuses decoded without
+complaint. The choices were: tighten the hand-written copy (still two statements of every
+rule, kept equal only by tests); compile the schemas with jsonschema or a code generator on
+the hot path (imports jsonschema, or adds a dependency and a build step); or read the *same*
+schema files at runtime and apply them with a small interpreter. This module is the last: each
+shape rule is written once, in the schema, and ``records.py`` adds only what a schema cannot
+say. The interpreter covers exactly the Draft 7 keywords the schemas use; a schema with any
 other keyword is refused when compiled (``UnsupportedKeyword``), so a schema change cannot
-silently weaken the runtime. The errors carry the attributes of jsonschema's
-``ValidationError`` that ``schemas.py`` turns into messages, so the runtime and ``check`` say
-the same words; ``tests/test_decode_agreement.py`` holds the two validators to the same
-verdict and message on the example-file corpus and on mutations of it.
+silently weaken the runtime. A valid file costs one call of the predicate a schema is compiled
+into here; only a refused file is walked again, by ``shape_errors.py``, whose errors carry the
+attributes of jsonschema's ``ValidationError`` that ``schemas.py`` words, so the runtime and
+``check`` give the same message at the same line; ``tests/test_decode_agreement.py`` holds the two to that on the whole
+example-file corpus and on mutations of it.
 
-Cost: a schema is read and its patterns compiled once per process and kind, about a
-millisecond; validating one file is a walk over its few fields.
+Cost: each schema is read and parsed once per process, on first use; validating a file is one
+walk over its fields (a few microseconds for a pointer).
 """
 
 from __future__ import annotations
@@ -22,14 +26,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from registry.schemafiles import installed_schema_text
 
-__all__ = ["ShapeError", "UnsupportedKeyword", "is_valid", "iter_errors", "kind_errors"]
+__all__ = [
+    "UnsupportedKeyword",
+    "compiled_schema",
+    "is_number",
+    "is_type",
+    "is_valid_kind",
+    "json_equal",
+    "predicate",
+    "regex",
+]
 
 JsonPath = tuple[str | int, ...]
 
@@ -52,34 +64,178 @@ class UnsupportedKeyword(ValueError):
     """A schema uses a keyword this interpreter does not apply."""
 
 
-@dataclass(frozen=True)
-class ShapeError:
-    """One broken rule, with the attribute names of jsonschema's ``ValidationError``."""
-
-    validator: str
-    validator_value: Any
-    instance: Any
-    schema: dict[str, Any]
-    absolute_path: JsonPath
-    absolute_schema_path: tuple[str | int, ...]
-    context: tuple[ShapeError, ...] = field(default=())
-
-    @property
-    def message(self) -> str:
-        return f"{self.instance!r} breaks the {self.validator!r} rule ({self.validator_value!r})"
+def is_valid_kind(kind: str, data: Any) -> bool:
+    """Whether ``data`` breaks no rule of the schema of ``kind`` (one of schemafiles.KINDS)."""
+    return _kind_predicate(kind)(data)
 
 
-def kind_errors(kind: str, data: Any) -> list[ShapeError]:
-    """Every broken rule of ``data`` against the schema of ``kind`` (one of schemafiles.KINDS)."""
-    return list(iter_errors(compiled_schema(kind), data))
+@cache
+def _kind_predicate(kind: str) -> Predicate:
+    return predicate(compiled_schema(kind))
 
 
 @cache
 def compiled_schema(kind: str) -> dict[str, Any]:
-    """The schema of ``kind``, checked to use only supported keywords, its patterns compiled."""
+    """The schema of ``kind``, checked to use only supported keywords (cached)."""
     schema: dict[str, Any] = json.loads(installed_schema_text(kind))
     _check_keywords(schema, "#")
     return schema
+
+
+# --- the fast path: a schema compiled into one predicate ----------------------------------
+
+Predicate = Callable[[Any], bool]
+
+
+def _all(tests: list[Predicate]) -> Predicate:
+    if len(tests) == 1:
+        return tests[0]
+
+    return lambda value: all(one(value) for one in tests)
+
+
+_STRING_RULES = frozenset({"type", "maxLength", "minLength", "pattern"})
+
+
+def predicate(schema: dict[str, Any]) -> Predicate:
+    """Whether a value breaks no rule of ``schema``, as one function built once; it agrees
+    with ``iter_errors`` yielding nothing (tests/test_decode_agreement.py checks it)."""
+    if schema.get("type") in ("string", ["string", "null"]) and _STRING_RULES.issuperset(
+        key for key in schema if key not in _ANNOTATIONS
+    ):
+        return _string_test(schema)
+    tests = [_predicate_of(key, value, schema) for key, value in schema.items()]
+    kept = [t for t in tests if t is not None]
+    return _all(kept) if kept else lambda value: True
+
+
+def _string_test(schema: dict[str, Any]) -> Predicate:
+    """The usual field, a string with a length and a pattern, in one function (the hot path)."""
+    nullable = schema["type"] != "string"
+    longest = schema.get("maxLength", math.inf)
+    shortest = schema.get("minLength", 0)
+    search = regex(schema["pattern"]).search if "pattern" in schema else None
+
+    def test(x: Any) -> bool:
+        if not isinstance(x, str):
+            return nullable and x is None
+        return shortest <= len(x) <= longest and (search is None or search(x) is not None)
+
+    return test
+
+
+_SIMPLE_TYPES: dict[str, type] = {
+    "string": str, "object": dict, "array": list, "boolean": bool, "null": type(None),
+}  # fmt: skip
+
+
+def _types_test(value: Any) -> Predicate:
+    names = [value] if isinstance(value, str) else list(value)
+    if all(name in _SIMPLE_TYPES for name in names):
+        types = tuple(_SIMPLE_TYPES[name] for name in names)
+        return lambda x: isinstance(x, types)
+    return lambda x: any(is_type(x, name) for name in names)
+
+
+def _predicate_of(key: str, value: Any, schema: dict[str, Any]) -> Predicate | None:
+    """The test of one keyword, or None for an annotation or a keyword ``if`` applies."""
+    if key == "type":
+        return _types_test(value)
+    if key == "enum":
+        return lambda x: any(json_equal(x, option) for option in value)
+    if key == "const":
+        return lambda x: json_equal(x, value)
+    if key == "pattern":
+        search = regex(value).search
+        return lambda x: not isinstance(x, str) or search(x) is not None
+    if key == "maxLength":
+        return lambda x: not isinstance(x, str) or len(x) <= value
+    if key == "minLength":
+        return lambda x: not isinstance(x, str) or len(x) >= value
+    if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        within = _BOUNDS[key]
+        return lambda x: not is_number(x) or within(x, value)
+    if key == "required":
+        return lambda x: not isinstance(x, dict) or all(name in x for name in value)
+    if key == "properties":
+        return _properties_test(value)
+    if key == "additionalProperties":
+        return _additional_test(value, schema.get("properties", {}))
+    if key == "propertyNames":
+        names = predicate(value)
+        return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
+    if key == "minProperties":
+        return lambda x: not isinstance(x, dict) or len(x) >= value
+    if key == "items":
+        item = predicate(value)
+        return lambda x: not isinstance(x, list) or all(item(i) for i in x)
+    if key == "minItems":
+        return lambda x: not isinstance(x, list) or len(x) >= value
+    if key == "uniqueItems":
+        return None if not value else _unique_test
+    if key in ("oneOf", "anyOf", "allOf"):
+        return _combined_test(key, [predicate(branch) for branch in value])
+    if key == "if":
+        return _if_test(predicate(value), schema)
+    return None
+
+
+_BOUNDS: dict[str, Callable[[Any, Any], bool]] = {
+    "minimum": lambda x, bound: x >= bound,
+    "maximum": lambda x, bound: x <= bound,
+    "exclusiveMinimum": lambda x, bound: x > bound,
+    "exclusiveMaximum": lambda x, bound: x < bound,
+}
+
+
+def _properties_test(value: dict[str, Any]) -> Predicate:
+    props = [(name, predicate(sub)) for name, sub in value.items()]
+
+    def test(x: Any) -> bool:
+        if isinstance(x, dict):
+            for name, ok in props:
+                if name in x and not ok(x[name]):
+                    return False
+        return True
+
+    return test
+
+
+def _additional_test(value: Any, known: dict[str, Any]) -> Predicate | None:
+    names = frozenset(known)
+    if value is False:
+        return lambda x: not isinstance(x, dict) or x.keys() <= names
+    if isinstance(value, dict):
+        extra = predicate(value)
+        return lambda x: (
+            not isinstance(x, dict) or all(key in names or extra(item) for key, item in x.items())
+        )
+    return None
+
+
+def _unique_test(x: Any) -> bool:
+    if not isinstance(x, list):
+        return True
+    return not any(json_equal(item, other) for i, item in enumerate(x) for other in x[:i])
+
+
+def _combined_test(key: str, branches: list[Predicate]) -> Predicate:
+    if key == "allOf":
+        return _all(branches) if branches else lambda x: True
+    if key == "anyOf":
+        return lambda x: any(branch(x) for branch in branches)
+    return lambda x: sum(1 for branch in branches if branch(x)) == 1
+
+
+def _if_test(condition: Predicate, schema: dict[str, Any]) -> Predicate:
+    then = predicate(schema["then"]) if "then" in schema else None
+    otherwise = predicate(schema["else"]) if "else" in schema else None
+
+    def test(x: Any) -> bool:
+        branch = then if condition(x) else otherwise
+        return branch is None or branch(x)
+
+    return test
 
 
 def _check_keywords(schema: Any, where: str) -> None:
@@ -90,9 +246,7 @@ def _check_keywords(schema: Any, where: str) -> None:
             continue
         if key not in _KEYWORDS:
             raise UnsupportedKeyword(f"{where}: the runtime does not apply the keyword {key!r}")
-        if key == "pattern":
-            _regex(sub)
-        elif key in ("properties",):
+        if key == "properties":
             for name, prop in sub.items():
                 _check_keywords(prop, f"{where}/{key}/{name}")
         elif key in ("oneOf", "anyOf", "allOf"):
@@ -103,48 +257,18 @@ def _check_keywords(schema: Any, where: str) -> None:
 
 
 @cache
-def _regex(pattern: str) -> re.Pattern[str]:
+def regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def is_valid(schema: dict[str, Any], instance: Any) -> bool:
-    """Whether ``instance`` breaks no rule of ``schema``."""
-    return next(iter_errors(schema, instance), None) is None
-
-
-def iter_errors(
-    schema: dict[str, Any],
-    instance: Any,
-    path: JsonPath = (),
-    schema_path: tuple[str | int, ...] = (),
-) -> Iterator[ShapeError]:
-    """The broken rules of ``instance``, in the order jsonschema's Draft 7 finds them."""
-    for keyword, value in schema.items():
-        check = _CHECKS.get(keyword)
-        if check is not None:
-            yield from check(value, instance, schema, path, (*schema_path, keyword))
-
-
-def _error(
-    keyword: str,
-    value: Any,
-    instance: Any,
-    schema: dict[str, Any],
-    path: JsonPath,
-    schema_path: tuple[str | int, ...],
-    context: Sequence[ShapeError] = (),
-) -> ShapeError:
-    return ShapeError(keyword, value, instance, schema, path, schema_path, tuple(context))
-
-
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     # As schemas.py's type checker: YAML has .nan and .inf, JSON has neither.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return not isinstance(value, float) or math.isfinite(value)
 
 
-def _is_type(value: Any, name: str) -> bool:
+def is_type(value: Any, name: str) -> bool:
     if name == "string":
         return isinstance(value, str)
     if name == "object":
@@ -156,235 +280,18 @@ def _is_type(value: Any, name: str) -> bool:
     if name == "null":
         return value is None
     if name == "number":
-        return _is_number(value)
+        return is_number(value)
     if name == "integer":
-        return _is_number(value) and (isinstance(value, int) or float(value).is_integer())
+        return is_number(value) and (isinstance(value, int) or float(value).is_integer())
     raise UnsupportedKeyword(f"unknown type {name!r}")
 
 
-def _equal(a: Any, b: Any) -> bool:
+def json_equal(a: Any, b: Any) -> bool:
     """JSON equality: true is not 1, and containers compare element by element."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     return bool(a == b)
-
-
-SchemaPath = tuple[str | int, ...]
-# (keyword value, instance, the schema holding the keyword, path, schema path) -> errors
-Check = Callable[[Any, Any, dict[str, Any], JsonPath, SchemaPath], Iterator[ShapeError]]
-
-
-def _type(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    names = [value] if isinstance(value, str) else value
-    if not any(_is_type(instance, name) for name in names):
-        yield _error("type", value, instance, schema, path, sp)
-
-
-def _enum(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if not any(_equal(instance, option) for option in value):
-        yield _error("enum", value, instance, schema, path, sp)
-
-
-def _const(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if not _equal(instance, value):
-        yield _error("const", value, instance, schema, path, sp)
-
-
-def _pattern(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, str) and _regex(value).search(instance) is None:
-        yield _error("pattern", value, instance, schema, path, sp)
-
-
-def _max_length(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, str) and len(instance) > value:
-        yield _error("maxLength", value, instance, schema, path, sp)
-
-
-def _min_length(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, str) and len(instance) < value:
-        yield _error("minLength", value, instance, schema, path, sp)
-
-
-def _minimum(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if _is_number(instance) and instance < value:
-        yield _error("minimum", value, instance, schema, path, sp)
-
-
-def _maximum(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if _is_number(instance) and instance > value:
-        yield _error("maximum", value, instance, schema, path, sp)
-
-
-def _exclusive_minimum(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if _is_number(instance) and instance <= value:
-        yield _error("exclusiveMinimum", value, instance, schema, path, sp)
-
-
-def _exclusive_maximum(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if _is_number(instance) and instance >= value:
-        yield _error("exclusiveMaximum", value, instance, schema, path, sp)
-
-
-def _required(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, dict) and any(name not in instance for name in value):
-        yield _error("required", value, instance, schema, path, sp)
-
-
-def _properties(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if not isinstance(instance, dict):
-        return
-    for name, sub in value.items():
-        if name in instance:
-            yield from iter_errors(sub, instance[name], (*path, name), (*sp, name))
-
-
-def _additional(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if not isinstance(instance, dict):
-        return
-    known = schema.get("properties", {})
-    extras = [key for key in instance if key not in known]
-    if value is False:
-        if extras:
-            yield _error("additionalProperties", value, instance, schema, path, sp)
-    elif isinstance(value, dict):
-        for key in extras:
-            yield from iter_errors(value, instance[key], (*path, key), sp)
-
-
-def _property_names(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, dict):
-        for key in instance:
-            yield from iter_errors(value, key, path, sp)
-
-
-def _min_properties(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, dict) and len(instance) < value:
-        yield _error("minProperties", value, instance, schema, path, sp)
-
-
-def _items(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, list) and isinstance(value, dict):
-        for i, item in enumerate(instance):
-            yield from iter_errors(value, item, (*path, i), sp)
-
-
-def _min_items(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if isinstance(instance, list) and len(instance) < value:
-        yield _error("minItems", value, instance, schema, path, sp)
-
-
-def _unique_items(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    if not (value and isinstance(instance, list)):
-        return
-    for i, item in enumerate(instance):
-        if any(_equal(item, other) for other in instance[:i]):
-            yield _error("uniqueItems", value, instance, schema, path, sp)
-            return
-
-
-def _branch_errors(
-    branches: Any, instance: Any, path: JsonPath, sp: SchemaPath
-) -> list[list[ShapeError]]:
-    return [list(iter_errors(b, instance, path, (*sp, i))) for i, b in enumerate(branches)]
-
-
-def _one_of(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    results = _branch_errors(value, instance, path, sp)
-    if sum(1 for errors in results if not errors) != 1:
-        context = [e for errors in results for e in errors]
-        yield _error("oneOf", value, instance, schema, path, sp, context)
-
-
-def _any_of(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    results = _branch_errors(value, instance, path, sp)
-    if all(results):
-        context = [e for errors in results for e in errors]
-        yield _error("anyOf", value, instance, schema, path, sp, context)
-
-
-def _all_of(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    for i, branch in enumerate(value):
-        yield from iter_errors(branch, instance, path, (*sp, i))
-
-
-def _if(
-    value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
-) -> Iterator[ShapeError]:
-    parent = sp[:-1]
-    if is_valid(value, instance):
-        if "then" in schema:
-            yield from iter_errors(schema["then"], instance, path, (*parent, "then"))
-    elif "else" in schema:
-        yield from iter_errors(schema["else"], instance, path, (*parent, "else"))
-
-
-_CHECKS: dict[str, Check] = {
-    "type": _type,
-    "enum": _enum,
-    "const": _const,
-    "pattern": _pattern,
-    "maxLength": _max_length,
-    "minLength": _min_length,
-    "minimum": _minimum,
-    "maximum": _maximum,
-    "exclusiveMinimum": _exclusive_minimum,
-    "exclusiveMaximum": _exclusive_maximum,
-    "required": _required,
-    "properties": _properties,
-    "additionalProperties": _additional,
-    "propertyNames": _property_names,
-    "minProperties": _min_properties,
-    "items": _items,
-    "minItems": _min_items,
-    "uniqueItems": _unique_items,
-    "oneOf": _one_of,
-    "anyOf": _any_of,
-    "allOf": _all_of,
-    "if": _if,
-}

@@ -23,7 +23,8 @@ from registry.models import Problem
 from registry.records import build_pointer, build_settings, build_version
 from registry.schemafiles import KINDS
 from registry.schemas import runtime_schema_errors, schema_errors
-from registry.shapes import UnsupportedKeyword, compiled_schema, iter_errors, kind_errors
+from registry.shape_errors import iter_errors, kind_errors
+from registry.shapes import UnsupportedKeyword, compiled_schema, is_valid_kind
 from registry.suites import load_suite, suite_problems
 from registry.yamlio import Loaded, load_yaml_bytes
 from tests.testing import (
@@ -207,7 +208,9 @@ def test_interpreter_matches_jsonschema_on_mutations(path: Path) -> None:
     data = _load(path).data
     count = 0
     for mutated in _mutations(data, depth=3):
-        assert runtime_schema_errors(kind, mutated) == schema_errors(kind, mutated), mutated
+        expected = schema_errors(kind, mutated)
+        assert runtime_schema_errors(kind, mutated) == expected, mutated
+        assert is_valid_kind(kind, mutated) is (expected == []), mutated
         count += 1
     assert count > 100
 
@@ -215,7 +218,7 @@ def test_interpreter_matches_jsonschema_on_mutations(path: Path) -> None:
 def test_a_schema_keyword_the_runtime_does_not_apply_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import registry.shapes as shapes
+    from registry import shapes
 
     compiled_schema.cache_clear()
     monkeypatch.setattr(shapes, "installed_schema_text", lambda kind: '{"format": "date-time"}')
@@ -289,5 +292,6 @@ def test_get_active_stays_without_jsonschema(repo: Path) -> None:
         "assert reg.get_active('hello', 'production').version == '1.0.0'\n"
         "assert 'jsonschema' not in sys.modules, 'the runtime imported jsonschema'\n"
         "assert 'registry.shapes' in sys.modules, 'the runtime skipped the schema'\n"
+        "assert 'registry.schemas' not in sys.modules, 'messages loaded for valid files'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
