@@ -30,7 +30,6 @@ from registry.models import (
     PromptVersion,
     Settings,
 )
-from registry.shapes import is_valid_kind
 from registry.template import Template, TemplateSyntaxError
 from registry.yamlio import Loaded
 
@@ -69,7 +68,11 @@ class _Collector:
 
     def shape(self, kind: str, shape_checked: bool) -> bool:
         """Add a problem per broken schema rule of the file; whether there was one."""
-        if shape_checked or is_valid_kind(kind, self.loaded.data):
+        if shape_checked:
+            return False
+        from registry.shapes import is_valid_kind  # on first load, not on `import registry`
+
+        if is_valid_kind(kind, self.loaded.data):
             return False
         # Only a broken file pays for the messages; schemas imports this module.
         from registry.schemas import runtime_schema_errors
