@@ -114,12 +114,15 @@ class RegistryView:
         c = classify(path)
         expect = (c[1][0], c[1][1]) if c and len(c[1]) == 2 else None
         rec: object
+        # With schema=True jsonschema has passed the file; otherwise the decoder applies the
+        # same schema itself, without jsonschema.
+        done = self.schema
         if kind == "version":
-            rec, probs = build_version(path, loaded, expect)
+            rec, probs = build_version(path, loaded, expect, shape_checked=done)
         elif kind == "pointer":
-            rec, probs = build_pointer(path, loaded, expect)
+            rec, probs = build_pointer(path, loaded, expect, shape_checked=done)
         else:
-            rec, probs = build_settings(path, loaded)
+            rec, probs = build_settings(path, loaded, shape_checked=done)
         return FileResult(rec, probs, loaded)
 
     def preload(self, paths: list[str]) -> None:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import posixpath
 import stat
-from importlib import resources
 from pathlib import Path
 
 from registry.errors import RegistryError
-from registry.fsio import atomic_write
 
 KINDS = ("prompt-version", "deployment", "eval-suite", "settings")
 SCHEMAS_DIR = "schemas"
@@ -33,7 +31,8 @@ REFRESH_HINT = "refresh the copies with `promptreg init --update-schemas`"
 # The wheel ships the top-level schemas/ folder as this package (package-dir in pyproject);
 # a source tree, or an editable install made before that mapping, reads <repo>/schemas.
 _RESOURCE_PACKAGE = "registry.schema_files"
-_SOURCE_DIR = Path(__file__).resolve().parent.parent / SCHEMAS_DIR
+_PACKAGE_DIR = Path(__file__).resolve().parent / "schema_files"
+_SOURCE_DIR = _PACKAGE_DIR.parent.parent / SCHEMAS_DIR
 
 
 def schema_filename(kind: str) -> str:
@@ -63,10 +62,16 @@ def modeline_target(kind: str, rel_path: str) -> str:
 def installed_schema_text(kind: str) -> str:
     """The schema of ``kind`` as the installed promptreg ships it."""
     name = schema_filename(kind)
-    try:
-        return resources.files(_RESOURCE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    except (ImportError, OSError):
-        return (_SOURCE_DIR / name).read_text(encoding="utf-8")
+    # The runtime reads schemas on its first load: plain files first, so importing
+    # importlib.resources (tens of milliseconds) is left to installs from a zip.
+    for folder in (_PACKAGE_DIR, _SOURCE_DIR):
+        try:
+            return (folder / name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+    from importlib import resources
+
+    return resources.files(_RESOURCE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
 
 
 def outdated_copies(root: Path) -> list[tuple[str, str]]:
@@ -134,6 +139,8 @@ def write_copies(root: Path, *, update: bool) -> list[tuple[str, str]]:
 def _write_copy(root: Path, rel: str, text: str) -> None:
     if (root / rel).is_dir():
         raise RegistryError(f"{rel} is a folder; move it away so the schema can be copied")
+    from registry.fsio import atomic_write
+
     try:
         atomic_write(root / rel, text.encode("utf-8"))
     except OSError as e:

@@ -1,28 +1,29 @@
 """The JSON Schemas of promptreg's file kinds: loading, cached validators, friendly messages.
 
-The schemas in ``schemas/`` are the one source of truth for the shape of every file. jsonschema
-is imported lazily here and nowhere else, so ``import registry`` stays light for applications
+The schemas in ``schemas/`` are the one source of truth for the shape of every file.
+``schema_errors`` applies them with jsonschema (``promptreg check``); ``runtime_schema_errors``
+applies the same files without it, with ``shapes.py`` and ``shape_errors.py`` (the runtime).
+Both errors are worded here, so a file gets the same message from either. jsonschema is
+imported lazily here and nowhere else, so ``import registry`` stays light for applications
 that only call ``get_active``.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.records import TIME_FIELDS, date_problem
 from registry.schemafiles import KINDS, installed_schema_text
 from registry.yamlio import boolean_hint
 
 if TYPE_CHECKING:
-    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-__all__ = ["KINDS", "format_path", "load_schema", "schema_errors"]
+__all__ = ["KINDS", "format_path", "load_schema", "runtime_schema_errors", "schema_errors"]
 
 JsonPath = tuple[str | int, ...]
 SchemaProblem = tuple[JsonPath, str]
@@ -37,6 +38,29 @@ _TYPE_WORDS = {
     "null": "null",
 }
 _VERSION_FIELDS = ("version", "previous_version")
+
+
+class _Error(Protocol):
+    """What a message is made from: jsonschema's ValidationError or a shape_errors.ShapeError."""
+
+    @property
+    def validator(self) -> Any: ...
+    @property
+    def validator_value(self) -> Any: ...
+    @property
+    def instance(self) -> Any: ...
+    @property
+    def schema(self) -> Any: ...
+    @property
+    def absolute_path(self) -> Any: ...
+    @property
+    def absolute_schema_path(self) -> Any: ...
+    @property
+    def context(self) -> Any: ...
+    @property
+    def message(self) -> str: ...
+
+
 _ENUM_NOUNS = {"type": "assertion type"}
 
 
@@ -78,8 +102,19 @@ def schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
     validator = _validator(kind)
     if validator.is_valid(data):
         return []
+    return _problems(validator.iter_errors(data))
+
+
+def runtime_schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
+    """As ``schema_errors``, without jsonschema: the runtime's shape check (see shapes.py)."""
+    from registry.shape_errors import kind_errors
+
+    return _problems(kind_errors(kind, data))
+
+
+def _problems(errors: Iterable[_Error]) -> list[SchemaProblem]:
     found: dict[SchemaProblem, None] = {}
-    for error in validator.iter_errors(data):
+    for error in errors:
         for problem in _explain(error):
             found.setdefault(problem)
     return sorted(found, key=_sort_key)
@@ -106,7 +141,7 @@ def _key(value: Any) -> str | int:
     return value if isinstance(value, str | int) else str(value)
 
 
-def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
+def _explain(error: _Error) -> Iterator[SchemaProblem]:
     path: JsonPath = tuple(error.absolute_path)
     keyword = str(error.validator)
     value: Any = error.validator_value
@@ -137,6 +172,8 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
 def _unknown_fields(
     path: JsonPath, instance: dict[Any, Any], schema: Any
 ) -> Iterator[SchemaProblem]:
+    import difflib
+
     allowed = list(schema.get("properties", {}))
     for key in instance:
         if key in allowed:
@@ -147,7 +184,7 @@ def _unknown_fields(
 
 
 def _alternatives(
-    path: JsonPath, value: Any, instance: Any, error: ValidationError
+    path: JsonPath, value: Any, instance: Any, error: _Error
 ) -> Iterator[SchemaProblem]:
     names = [b["required"][0] for b in value if set(b) == {"required"} and len(b["required"]) == 1]
     if len(names) == len(value):
@@ -160,13 +197,24 @@ def _alternatives(
         else:
             yield path, _at(path, f"missing {choice}: give exactly one of them")
         return
-    from jsonschema.exceptions import best_match
-
-    best = best_match(error.context or ())
+    best = _best_match(error)
     if best is None:
         yield path, _at(path, error.message)
     else:
         yield from _explain(best)
+
+
+def _best_match(error: _Error) -> _Error | None:
+    """The most relevant error of a failed oneOf/anyOf branch; a ShapeError's context
+    is searched without jsonschema (the shallowest error first)."""
+    from registry.shape_errors import ShapeError
+
+    if isinstance(error, ShapeError):
+        return min(error.context, key=lambda e: len(e.absolute_path), default=None)
+    from jsonschema.exceptions import best_match
+
+    best: _Error | None = best_match(error.context or ())
+    return best
 
 
 def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: JsonPath) -> str:
