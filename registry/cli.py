@@ -16,7 +16,9 @@ import click
 from registry import DISTRIBUTION, __version__, cli_write
 from registry.cli_common import (
     ENVIRONMENT,
+    PROMPT_ID,
     TIME,
+    VERSION,
     Ctx,
     add_root_option,
     die,
@@ -150,8 +152,8 @@ def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
 
 
 @cli.command()
-@click.argument("prompt_id")
-@click.argument("version", required=False)
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", required=False, callback=VERSION)
 @json_option
 @pass_ctx
 def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
@@ -199,9 +201,9 @@ def _template_text(v: PromptVersion) -> str:
 
 
 @cli.command()
-@click.argument("prompt_id")
-@click.argument("v1")
-@click.argument("v2")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("v1", callback=VERSION)
+@click.argument("v2", callback=VERSION)
 @pass_ctx
 def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
     """Unified diff of content and changed fields between two versions."""
@@ -290,7 +292,7 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 
 @cli.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",
@@ -312,10 +314,11 @@ def render(
     c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool
 ) -> None:
     """Render the version active in an environment."""
+    values = _parse_vars(variables)  # a usage error before the registry is read
     v = _active(c, prompt_id, environment, strict=True)
     if v is None:
         die(f"nothing is deployed for {prompt_id} in {environment}")
-    out = v.render(**_parse_vars(variables))
+    out = v.render(**values)
     if as_json:
         emit_json(
             {
@@ -374,7 +377,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 
 
 @cli.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env", "environment", callback=ENVIRONMENT, metavar="ENV", required=True, help="Environment."
 )

@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from registry.errors import RegistryError
-from registry.ids import validate_environment, validate_version
+from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,15 +120,19 @@ Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 
 def checked(check: Callable[[str], object]) -> Callback:
-    """An option callback running one of the core's validators: a bad value is a usage error
-    (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
+    """An option or argument callback running one of the core's validators: a bad value is a
+    usage error (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is not None:
             try:
                 check(value)
             except (RegistryError, ValueError) as exc:
-                raise click.BadParameter(str(exc), ctx, param) from None
+                # An argument is named as in the usage line, without the [ ] of an optional one.
+                hint = (
+                    f"'{param.human_readable_name}'" if isinstance(param, click.Argument) else None
+                )
+                raise click.BadParameter(str(exc), ctx, param, hint) from None
         return value
 
     return callback
@@ -153,6 +157,7 @@ def _check_actor(value: str) -> None:
 
 ENVIRONMENT = checked(validate_environment)
 VERSION = checked(validate_version)
+PROMPT_ID = checked(validate_prompt_id)
 TIME = checked(_check_time)
 REASON = checked(_check_reason)
 ACTOR = checked(_check_actor)

@@ -15,6 +15,7 @@ import click
 from registry.cli_common import (
     ACTOR,
     ENVIRONMENT,
+    PROMPT_ID,
     REASON,
     VERSION,
     Ctx,
@@ -48,7 +49,7 @@ def pointer_change_options(f: F) -> F:
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--bump",
     type=click.Choice(["major", "minor", "patch"]),
@@ -213,8 +214,8 @@ def _read_messages(path: str) -> tuple[Message, ...]:
 
 
 @click.command("eval")
-@click.argument("prompt_id")
-@click.argument("version")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", callback=VERSION)
 @click.option("--suite", default=None, help="Suite file (default: evals/<prompt_id>.yaml).")
 @click.option(
     "--by",
@@ -269,8 +270,8 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 
 
 @click.command()
-@click.argument("prompt_id")
-@click.argument("version")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", callback=VERSION)
 @click.option(
     "--env",
     "environment",
@@ -304,7 +305,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",
@@ -347,7 +348,7 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",

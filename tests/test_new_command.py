@@ -184,8 +184,17 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
         ("", 1, "list of {role, content}"),
         ("# nothing yet\n\n", 1, "list of {role, content}"),
     ],
-    ids=["role", "fields", "content-type", "template", "syntax", "empty", "not-a-list",
-         "empty-file", "only-comments"],  # fmt: skip
+    ids=[
+        "role",
+        "fields",
+        "content-type",
+        "template",
+        "syntax",
+        "empty",
+        "not-a-list",
+        "empty-file",
+        "only-comments",
+    ],
 )
 def test_a_bad_messages_file_names_the_file_and_line(
     registry: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, message: str
