@@ -397,6 +397,8 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
             reg.close()
     else:
         v = _active(c, prompt_id, environment)
+    if v is None:
+        cli_write.require_known(c, prompt_id, environment)
     if as_json:
         emit_json(None if v is None else v.to_dict())
         return

@@ -25,7 +25,12 @@ from registry.cli_common import (
     require_person_option,
     table,
 )
-from registry.errors import AlreadyExistsError, NotFoundError, RegistryError
+from registry.errors import (
+    AlreadyExistsError,
+    EnvironmentNotConfiguredError,
+    NotFoundError,
+    RegistryError,
+)
 from registry.ids import Bump, SemVer, validate_prompt_id
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.reader import RegistryView
@@ -370,11 +375,8 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
         events = reg.history(prompt_id, environment)
     finally:
         reg.close()
-    if not events and not _known_prompt(c, prompt_id):
-        raise NotFoundError(
-            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
-            " and no deployment history"
-        )
+    if not events:
+        require_known(c, prompt_id, environment)
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
@@ -471,10 +473,33 @@ def _check_summary(summary: str, problems: list[Problem]) -> str:
     return summary + (f" ({warnings} warning(s))" if warnings else "")
 
 
-def _known_prompt(c: Ctx, prompt_id: str) -> bool:
+def require_known(c: Ctx, prompt_id: str, environment: str | None) -> None:
+    """Refuse (exit 1) a prompt the registry has never heard of, and an environment that is
+    neither configured, nor holds a pointer, nor appears in the prompt's history (a retired
+    environment stays valid). Called only when a read found nothing, so git is asked rarely."""
+    from registry.history import environments_in_history
+
     view = c.reg.view()
-    return prompt_id in view.version_index() or any(
-        pid == prompt_id for _, pid in view.pointer_index()
+    pointers = view.pointer_index()
+    in_history = environments_in_history(c.root, prompt_id)
+    known = prompt_id in view.version_index() or any(pid == prompt_id for _, pid in pointers)
+    if not known and not in_history:
+        raise NotFoundError(
+            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
+            " and no deployment history"
+        )
+    if environment is None:
+        return
+    configured = view.settings().names
+    if (
+        environment in configured
+        or environment in in_history
+        or any(env == environment for env, _ in pointers)
+    ):
+        return
+    raise EnvironmentNotConfiguredError(
+        f"environment {environment!r} is not configured and never held a pointer of"
+        f" {prompt_id}; configured: {', '.join(configured)}"
     )
 
 
