@@ -304,6 +304,23 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
 
 
+def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
+    """``d`` (a pointer left as it is) with the commit that last changed its file and that
+    commit's author; both stay None when the pointer has uncommitted changes or no commit."""
+    from registry.fsio import uncommitted
+    from registry.gitio import run_git
+
+    rel = pointer_path(d.environment, d.prompt_id)
+    if not (root / ".git").exists() or uncommitted(root, [rel]):
+        return d
+    out = run_git(root, "-c", "log.follow=false", "log", "-1", "--encoding=UTF-8",
+                  "--format=%H%x00%an <%ae>", "--", rel, check=False)  # fmt: skip
+    sha, _, author = out.decode("utf-8", "replace").strip().partition("\0")
+    if not sha:
+        return d
+    return replace(d, commit=sha, committed_by=author)
+
+
 def _author(root: Path, sha: str) -> str:
     """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
     from registry.gitio import run_git
@@ -345,7 +362,7 @@ def deploy(
         v = _require_version(view, prompt_id, version)
         current = _current_pointer(view, environment, prompt_id)
         if current is not None and current.version == version:
-            return current
+            return _last_commit(root, current)
         _enforce(view, v, environment, promotion=True)
         _require_committed(root, v, environment, commit, view, promotion=True)
         d = PromptDeployment(
@@ -400,7 +417,7 @@ def rollback(
                 f" first deployment in {environment}; pass --to VERSION"
             )
         if target == current.version:
-            return current
+            return _last_commit(root, current)
         v = _require_version(view, prompt_id, target)
         # Going back to what the environment ran needs no promotion; a --to target it never
         # ran is a new version there and must come through promote_from like a deploy.
