@@ -203,12 +203,17 @@ def _read_input(path: str, flag: str) -> tuple[bytes, str]:
 
 
 def _read_text(path: str, flag: str) -> str:
+    from registry.messages_file import EMPTY_TEMPLATE
+
     data, name = _read_input(path, flag)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RegistryError(f"{name}:{line}: invalid UTF-8; save the file as UTF-8") from None
+    if not text.strip():
+        raise RegistryError(f"{name}:1: {EMPTY_TEMPLATE}")
+    return text
 
 
 def _read_messages(path: str) -> tuple[Message, ...]:

@@ -19,6 +19,7 @@ def _as_mapping(data: bytes) -> tuple[bytes, int]:
     return b"%s:\n" % _KEY.encode() + b"\n".join(b"  " + ln for ln in lines), 1
 
 
+EMPTY_TEMPLATE = "the template is empty or only spaces; write the prompt text"
 _EXPECTED = (
     "give the messages as a non-empty list of {role, content}, e.g."
     " `- {role: system, content: ...}`"
@@ -87,6 +88,9 @@ def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
             problems.append(
                 _problem(name, loaded, shift, (*where, "content"), "content must be a string")
             )
+            continue
+        if not content.strip():
+            problems.append(_problem(name, loaded, shift, (*where, "content"), EMPTY_TEMPLATE))
             continue
         try:
             Template(content)

@@ -120,6 +120,8 @@ def _type(value: object) -> str:
 
 
 def _check_template(c: _Collector, text: str, where: tuple[str | int, ...]) -> Template | None:
+    if not text.strip():  # as the schema's "pattern": "\\S" on every template
+        return c.add("schema", where, "the template is empty or only spaces; write the prompt text")
     try:
         return Template(text)
     except TemplateSyntaxError as exc:

@@ -149,10 +149,15 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
     # Verify the file as every reader and the check will see it before it reaches the disk.
     loaded = load_yaml_bytes(text.encode(), rel)
     built, problems = build_version(rel, loaded, (v.prompt_id, v.version))
-    problems = [
+    schema_problems = [
         Problem("schema", rel, loaded.line_of(p), m)
         for p, m in schema_errors("prompt-version", loaded.data)
-    ] + problems
+    ]
+    # The decoder repeats some schema rules (an empty template): say each once.
+    problems = schema_problems + [
+        p for p in problems
+        if not any(s.line == p.line and s.message.endswith(p.message) for s in schema_problems)
+    ]  # fmt: skip
     if problems or built is None:
         raise ValidationError(
             "refusing to write an invalid version: " + "; ".join(str(p) for p in problems), problems
