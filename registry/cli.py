@@ -29,7 +29,7 @@ from registry.cli_common import (
 )
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptDeployment, PromptVersion
+from registry.models import Problem, PromptDeployment, PromptVersion
 from registry.policy import Candidate, judge
 from registry.registry import PromptRegistry
 
@@ -110,27 +110,35 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
     view = c.reg.view()
     envs = view.checked_settings().names
     out: list[dict[str, Any]] = []
+    broken: list[Problem] = []
     for pid, versions in view.version_index().items():
         active: dict[str, str | None] = {}
         for env in envs:
-            ptr = view.pointer(env, pid)
-            if ptr is not None:
-                active[env] = ptr.version
+            res = view.pointer_result(env, pid)
+            if res.problems and not isinstance(res.record, PromptDeployment):
+                active[env] = None  # a pointer that cannot be read: "?" in the table
+                broken += res.problems
+            elif isinstance(res.record, PromptDeployment):
+                active[env] = res.record.version
         out.append({"prompt_id": pid, "versions": versions, "active": active})
     if as_json:
         emit_json(out)
-        return
-    table(
-        ["PROMPT", "VERSIONS", "ACTIVE"],
-        [
-            (
-                o["prompt_id"],
-                ", ".join(o["versions"]),
-                ", ".join(f"{e}={v}" for e, v in o["active"].items()) or "-",
-            )
-            for o in out
-        ],
-    )
+    else:
+        table(
+            ["PROMPT", "VERSIONS", "ACTIVE"],
+            [
+                (
+                    o["prompt_id"],
+                    ", ".join(o["versions"]),
+                    ", ".join(f"{e}={v or '?'}" for e, v in o["active"].items()) or "-",
+                )
+                for o in out
+            ],
+        )
+    if broken:
+        for p in broken:
+            click.echo(f"promptreg: {p}", err=True)
+        sys.exit(1)
 
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
