@@ -348,7 +348,8 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
     if as_json:
         emit_json(d.to_dict())
     else:
-        if before is not None and d == before:
+        # A no-op returns the pointer as it was (with the commit that last changed it).
+        if before is not None and replace(d, commit=None, committed_by=None) == before:
             click.echo(f"{prompt_id} {d.version} is already active in {environment}; nothing to do")
             return
         click.echo(
