@@ -146,6 +146,22 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
         v = replace(v, author=resolve_actor(c.root, None, "--author"))
     written = c.reg.register(v, commit=commit)
     click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
+    _warn_about_new_version(c, prompt_id, written.version)
+
+
+def _warn_about_new_version(c: Ctx, prompt_id: str, version: str) -> None:
+    """On stderr, what ``check`` will say of the file just written: ``{{name}}`` placeholders
+    that render literally, and placeholders added within a major (the exit code stays 0)."""
+    from registry.checks import breaking_variables, mustache_warnings
+    from registry.paths import version_path
+
+    path = version_path(prompt_id, version)
+    view = c.reg.view()
+    found = mustache_warnings(view.version_result(prompt_id, version), path)
+    found += breaking_variables(view, {path})
+    for p in found:
+        where = p.path if p.line is None else f"{p.path}:{p.line}"
+        click.echo(f"promptreg: warning: {where}: {p.code} {p.message}", err=True)
 
 
 def _base_version(
