@@ -4,6 +4,7 @@ check."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,10 +21,12 @@ from registry.cli_common import (
     VERSION,
     Ctx,
     emit_json,
+    fits_unbroken,
     json_option,
     pass_ctx,
     require_person_option,
     table,
+    terminal_width,
 )
 from registry.errors import (
     AlreadyExistsError,
@@ -402,18 +405,51 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
-    table(
-        ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
-        [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
-          _who(e), (e.commit or "")[:12], e.reason) for e in events],
-    )  # fmt: skip
+    # A long name or reason breaks before a time or a version does.
+    table(HISTORY_HEADERS, _history_rows(events, terminal_width()), breakable=("BY", "REASON"))
 
 
-def _who(e: PromptDeployment) -> str:
-    """``deployed_by``, and git's author beside it when someone else committed the pointer."""
+HISTORY_HEADERS = ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"]
+
+
+def _history_rows(events: list[PromptDeployment], width: int | None) -> list[tuple[object, ...]]:
+    """The rows of ``history``: full values when piped or when they fit the terminal; else a
+    shorter time and commit, then names without emails (``--json`` keeps everything)."""
+
+    def rows(compact: bool, names: bool) -> list[tuple[object, ...]]:
+        return [(_when(e.deployed_at) if compact else e.deployed_at, e.environment, e.version,
+                 e.previous_version, e.action, _who(e, names),
+                 (e.commit or "")[: 8 if compact else 12], e.reason) for e in events]  # fmt: skip
+
+    full = rows(compact=False, names=False)
+    if width is None or fits_unbroken(HISTORY_HEADERS, full, width):
+        return full
+    compact = rows(compact=True, names=False)
+    if fits_unbroken(HISTORY_HEADERS, compact, width):
+        return compact
+    return rows(compact=True, names=True)
+
+
+def _when(deployed_at: str) -> str:
+    """``2026-11-25T13:16:57Z`` as ``2026-11-25 13:16`` (history times are UTC)."""
+    if len(deployed_at) == 20 and deployed_at[10] == "T" and deployed_at.endswith("Z"):
+        return f"{deployed_at[:10]} {deployed_at[11:16]}"
+    return deployed_at
+
+
+def _name(person: str) -> str:
+    """``Name <email>`` without the email (the whole text when there is no name)."""
+    name = re.sub(r"\s*<[^<>]*>\s*$", "", person)
+    return name or person
+
+
+def _who(e: PromptDeployment, names: bool = False) -> str:
+    """``deployed_by``, and git's author beside it when someone else committed the pointer;
+    ``names`` drops the emails."""
+    show = _name if names else str
     if e.committed_by is None or e.committed_by == e.deployed_by:
-        return e.deployed_by
-    return f"{e.deployed_by} (committed by {e.committed_by})"
+        return show(e.deployed_by)
+    return f"{show(e.deployed_by)} (committed by {show(e.committed_by)})"
 
 
 CHECK_FORMATS = ("text", "json", "github")
