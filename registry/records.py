@@ -121,7 +121,8 @@ def _type(value: object) -> str:
 
 def _check_template(c: _Collector, text: str, where: tuple[str | int, ...]) -> Template | None:
     if not text.strip():  # as the schema's "pattern": "\\S" on every template
-        return c.add("schema", where, "the template is empty or only spaces; write the prompt text")
+        c.add("schema", where, "the template is empty or only spaces; write the prompt text")
+        return None
     try:
         return Template(text)
     except TemplateSyntaxError as exc:

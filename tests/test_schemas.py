@@ -296,10 +296,10 @@ def test_runtime_decoder_refuses_an_empty_template_as_the_schema_does(name: str)
 
     path = EXAMPLES / "negative/prompt-version" / f"{name}.yaml"
     record, problems = build_version(path.name, load_yaml_bytes(path.read_bytes(), path.name), None)
-    assert record is None
-    assert [p.message for p in problems] == [
+    assert record is None and len(problems) == 1, problems
+    assert problems[0].message.endswith(
         "the template is empty or only spaces; write the prompt text"
-    ]
+    )
     ((where, message),) = schema_errors("prompt-version", _load(path))
     assert problems[0].line == load_yaml_bytes(path.read_bytes(), path.name).line_of(where)
     assert message.endswith(problems[0].message)
