@@ -109,7 +109,7 @@ def _templates(v: PromptVersion) -> list[tuple[tuple[str | int, ...], str]]:
 
 def mustache_warnings(res: FileResult, path: str) -> list[Problem]:
     """A warning for each ``{{name}}`` of a version's templates: written in the Mustache style
-    of other tools, it renders as the literal text ``{name}``."""
+    of other tools, it renders as the literal text inside its outer braces (``{name}``)."""
     from registry.template import mustache_placeholders
 
     v, loaded = res.record, res.loaded
@@ -125,8 +125,8 @@ def mustache_warnings(res: FileResult, path: str) -> list[Problem]:
                     "mustache-placeholder",
                     path,
                     first + line - 1,
-                    f"{shown} is not a placeholder: it renders as the literal text {{{name}}};"
-                    f" write {{{name}}} to insert a variable",
+                    f"{shown} is not a placeholder: it renders as the literal text"
+                    f" {shown[1:-1]}; write {{{name}}} to insert a variable",
                     severity="warning",
                 )
             )

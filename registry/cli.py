@@ -16,7 +16,9 @@ import click
 from registry import DISTRIBUTION, __version__, cli_write
 from registry.cli_common import (
     ENVIRONMENT,
+    PROMPT_ID,
     TIME,
+    VERSION,
     Ctx,
     add_root_option,
     die,
@@ -27,7 +29,7 @@ from registry.cli_common import (
 )
 from registry.errors import RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptDeployment, PromptVersion
+from registry.models import Problem, PromptDeployment, PromptVersion
 from registry.policy import Candidate, judge
 from registry.registry import PromptRegistry
 
@@ -129,27 +131,35 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
     view = c.reg.view()
     envs = view.checked_settings().names
     out: list[dict[str, Any]] = []
+    broken: list[Problem] = []
     for pid, versions in view.version_index().items():
         active: dict[str, str | None] = {}
         for env in envs:
-            ptr = view.pointer(env, pid)
-            if ptr is not None:
-                active[env] = ptr.version
+            res = view.pointer_result(env, pid)
+            if res.problems and not isinstance(res.record, PromptDeployment):
+                active[env] = None  # a pointer that cannot be read: "?" in the table
+                broken += res.problems
+            elif isinstance(res.record, PromptDeployment):
+                active[env] = res.record.version
         out.append({"prompt_id": pid, "versions": versions, "active": active})
     if as_json:
         emit_json(out)
-        return
-    table(
-        ["PROMPT", "VERSIONS", "ACTIVE"],
-        [
-            (
-                o["prompt_id"],
-                ", ".join(o["versions"]),
-                ", ".join(f"{e}={v}" for e, v in o["active"].items()) or "-",
-            )
-            for o in out
-        ],
-    )
+    else:
+        table(
+            ["PROMPT", "VERSIONS", "ACTIVE"],
+            [
+                (
+                    o["prompt_id"],
+                    ", ".join(o["versions"]),
+                    ", ".join(f"{e}={v or '?'}" for e, v in o["active"].items()) or "-",
+                )
+                for o in out
+            ],
+        )
+    if broken:
+        for p in broken:
+            click.echo(f"promptreg: {p}", err=True)
+        sys.exit(1)
 
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
@@ -171,8 +181,8 @@ def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
 
 
 @cli.command()
-@click.argument("prompt_id")
-@click.argument("version", required=False)
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", required=False, callback=VERSION)
 @json_option
 @pass_ctx
 def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
@@ -220,9 +230,9 @@ def _template_text(v: PromptVersion) -> str:
 
 
 @cli.command()
-@click.argument("prompt_id")
-@click.argument("v1")
-@click.argument("v2")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("v1", callback=VERSION)
+@click.argument("v2", callback=VERSION)
 @pass_ctx
 def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
     """Unified diff of content and changed fields between two versions."""
@@ -311,7 +321,7 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 
 @cli.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",
@@ -333,10 +343,11 @@ def render(
     c: Ctx, prompt_id: str, environment: str, variables: tuple[str, ...], as_json: bool
 ) -> None:
     """Render the version active in an environment."""
+    values = _parse_vars(variables)  # a usage error before the registry is read
     v = _active(c, prompt_id, environment, strict=True)
     if v is None:
         die(f"nothing is deployed for {prompt_id} in {environment}")
-    out = v.render(**_parse_vars(variables))
+    out = v.render(**values)
     if as_json:
         emit_json(
             {
@@ -395,7 +406,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 
 
 @cli.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env", "environment", callback=ENVIRONMENT, metavar="ENV", required=True, help="Environment."
 )
@@ -415,6 +426,8 @@ def active(c: Ctx, prompt_id: str, environment: str, at: str | None, as_json: bo
             reg.close()
     else:
         v = _active(c, prompt_id, environment)
+    if v is None:
+        cli_write.require_known(c, prompt_id, environment)
     if as_json:
         emit_json(None if v is None else v.to_dict())
         return

@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from registry.errors import RegistryError
-from registry.ids import validate_environment, validate_version
+from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,21 +65,29 @@ def emit_json(data: Any) -> None:
 
 
 def table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], width: int | None = None
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    width: int | None = None,
+    breakable: Sequence[str] | None = None,
 ) -> None:
     """Aligned columns; on a terminal the widest columns wrap at spaces to fit its width
-    (``width`` overrides it); piped output is never wrapped."""
+    (``width`` overrides it), breaking a long word only when nothing else fits; piped output
+    is never wrapped. ``breakable`` names the columns whose words are broken first (default:
+    all); the others break only when that is still not enough."""
     cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
     width = width if width is not None else terminal_width()
     if width is not None:
-        # A column narrows down to its header or its longest word, whichever is wider.
-        least = [len(h) for h in headers]
-        for r in cells:
-            least = [max(m, *(len(w) for w in c.split()), 0) for m, c in zip(least, r, strict=True)]
+        # A column narrows down to its header or its longest word, whichever is wider; when
+        # that is still too wide, long words are broken, down to the header's width.
+        least = least_widths(headers, cells)
         widths = fit_widths(widths, least, width)
+        if breakable is not None:
+            floor = [len(h) if h in breakable else m for h, m in zip(headers, least, strict=True)]
+            widths = fit_widths(widths, floor, width)
+        widths = fit_widths(widths, [len(h) for h in headers], width)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(fmt.format(*headers).rstrip())
     for r in cells:
@@ -87,6 +95,21 @@ def table(
         for i in range(max(len(lines) for lines in wrapped)):
             line = [lines[i] if i < len(lines) else "" for lines in wrapped]
             click.echo(fmt.format(*line).rstrip())
+
+
+def least_widths(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[int]:
+    """Per column, the wider of its header and its longest word (narrowest without breaking
+    a word)."""
+    least = [len(h) for h in headers]
+    for r in cells:
+        least = [max(m, *(len(w) for w in c.split()), 0) for m, c in zip(least, r, strict=True)]
+    return least
+
+
+def fits_unbroken(headers: Sequence[str], rows: Sequence[Sequence[object]], width: int) -> bool:
+    """Whether ``table`` can fit ``rows`` in ``width`` columns without breaking a word."""
+    cells = [[("-" if c is None else str(c)) for c in r] for r in rows]
+    return sum(least_widths(headers, cells)) + 2 * (len(headers) - 1) <= width
 
 
 def terminal_width() -> int | None:
@@ -112,23 +135,28 @@ def fit_widths(widths: list[int], least: list[int], total: int) -> list[int]:
 def _wrap(text: str, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
-    # The column is at least as wide as its longest word, so no word is ever cut.
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    # Words are cut only when the column is narrower than its longest word (the table could
+    # not fit otherwise).
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 
 def checked(check: Callable[[str], object]) -> Callback:
-    """An option callback running one of the core's validators: a bad value is a usage error
-    (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
+    """An option or argument callback running one of the core's validators: a bad value is a
+    usage error (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is not None:
             try:
                 check(value)
             except (RegistryError, ValueError) as exc:
-                raise click.BadParameter(str(exc), ctx, param) from None
+                # An argument is named as in the usage line, without the [ ] of an optional one.
+                hint = (
+                    f"'{param.human_readable_name}'" if isinstance(param, click.Argument) else None
+                )
+                raise click.BadParameter(str(exc), ctx, param, hint) from None
         return value
 
     return callback
@@ -153,6 +181,7 @@ def _check_actor(value: str) -> None:
 
 ENVIRONMENT = checked(validate_environment)
 VERSION = checked(validate_version)
+PROMPT_ID = checked(validate_prompt_id)
 TIME = checked(_check_time)
 REASON = checked(_check_reason)
 ACTOR = checked(_check_actor)

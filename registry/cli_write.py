@@ -4,6 +4,7 @@ check."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,16 +16,24 @@ import click
 from registry.cli_common import (
     ACTOR,
     ENVIRONMENT,
+    PROMPT_ID,
     REASON,
     VERSION,
     Ctx,
     emit_json,
+    fits_unbroken,
     json_option,
     pass_ctx,
     require_person_option,
     table,
+    terminal_width,
 )
-from registry.errors import AlreadyExistsError, NotFoundError, RegistryError
+from registry.errors import (
+    AlreadyExistsError,
+    EnvironmentNotConfiguredError,
+    NotFoundError,
+    RegistryError,
+)
 from registry.ids import Bump, SemVer, validate_prompt_id
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.reader import RegistryView
@@ -48,7 +57,7 @@ def pointer_change_options(f: F) -> F:
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--bump",
     type=click.Choice(["major", "minor", "patch"]),
@@ -140,6 +149,22 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
         v = replace(v, author=resolve_actor(c.root, None, "--author"))
     written = c.reg.register(v, commit=commit)
     click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
+    _warn_about_new_version(c, prompt_id, written.version)
+
+
+def _warn_about_new_version(c: Ctx, prompt_id: str, version: str) -> None:
+    """On stderr, what ``check`` will say of the file just written: ``{{name}}`` placeholders
+    that render literally, and placeholders added within a major (the exit code stays 0)."""
+    from registry.checks import breaking_variables, mustache_warnings
+    from registry.paths import version_path
+
+    path = version_path(prompt_id, version)
+    view = c.reg.view()
+    found = mustache_warnings(view.version_result(prompt_id, version), path)
+    found += breaking_variables(view, {path})
+    for p in found:
+        where = p.path if p.line is None else f"{p.path}:{p.line}"
+        click.echo(f"promptreg: warning: {where}: {p.code} {p.message}", err=True)
 
 
 def _base_version(
@@ -197,12 +222,17 @@ def _read_input(path: str, flag: str) -> tuple[bytes, str]:
 
 
 def _read_text(path: str, flag: str) -> str:
+    from registry.messages_file import EMPTY_TEMPLATE
+
     data, name = _read_input(path, flag)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RegistryError(f"{name}:{line}: invalid UTF-8; save the file as UTF-8") from None
+    if not text.strip():
+        raise RegistryError(f"{name}:1: {EMPTY_TEMPLATE}")
+    return text
 
 
 def _read_messages(path: str) -> tuple[Message, ...]:
@@ -213,8 +243,8 @@ def _read_messages(path: str) -> tuple[Message, ...]:
 
 
 @click.command("eval")
-@click.argument("prompt_id")
-@click.argument("version")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", callback=VERSION)
 @click.option("--suite", default=None, help="Suite file (default: evals/<prompt_id>.yaml).")
 @click.option(
     "--by",
@@ -269,8 +299,8 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 
 
 @click.command()
-@click.argument("prompt_id")
-@click.argument("version")
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.argument("version", callback=VERSION)
 @click.option(
     "--env",
     "environment",
@@ -304,7 +334,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",
@@ -337,7 +367,8 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
     if as_json:
         emit_json(d.to_dict())
     else:
-        if before is not None and d == before:
+        # A no-op returns the pointer as it was (with the commit that last changed it).
+        if before is not None and replace(d, commit=None, committed_by=None) == before:
             click.echo(f"{prompt_id} {d.version} is already active in {environment}; nothing to do")
             return
         click.echo(
@@ -347,7 +378,7 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
 
 
 @click.command()
-@click.argument("prompt_id")
+@click.argument("prompt_id", callback=PROMPT_ID)
 @click.option(
     "--env",
     "environment",
@@ -369,26 +400,56 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
         events = reg.history(prompt_id, environment)
     finally:
         reg.close()
-    if not events and not _known_prompt(c, prompt_id):
-        raise NotFoundError(
-            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
-            " and no deployment history"
-        )
+    if not events:
+        require_known(c, prompt_id, environment)
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
-    table(
-        ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"],
-        [(e.deployed_at, e.environment, e.version, e.previous_version, e.action,
-          _who(e), (e.commit or "")[:12], e.reason) for e in events],
-    )  # fmt: skip
+    # A long name or reason breaks before a time or a version does.
+    table(HISTORY_HEADERS, _history_rows(events, terminal_width()), breakable=("BY", "REASON"))
 
 
-def _who(e: PromptDeployment) -> str:
-    """``deployed_by``, and git's author beside it when someone else committed the pointer."""
+HISTORY_HEADERS = ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"]
+
+
+def _history_rows(events: list[PromptDeployment], width: int | None) -> list[tuple[object, ...]]:
+    """The rows of ``history``: full values when piped or when they fit the terminal; else a
+    shorter time and commit, then names without emails (``--json`` keeps everything)."""
+
+    def rows(compact: bool, names: bool) -> list[tuple[object, ...]]:
+        return [(_when(e.deployed_at) if compact else e.deployed_at, e.environment, e.version,
+                 e.previous_version, e.action, _who(e, names),
+                 (e.commit or "")[: 8 if compact else 12], e.reason) for e in events]  # fmt: skip
+
+    full = rows(compact=False, names=False)
+    if width is None or fits_unbroken(HISTORY_HEADERS, full, width):
+        return full
+    compact = rows(compact=True, names=False)
+    if fits_unbroken(HISTORY_HEADERS, compact, width):
+        return compact
+    return rows(compact=True, names=True)
+
+
+def _when(deployed_at: str) -> str:
+    """``2026-11-25T13:16:57Z`` as ``2026-11-25 13:16`` (history times are UTC)."""
+    if len(deployed_at) == 20 and deployed_at[10] == "T" and deployed_at.endswith("Z"):
+        return f"{deployed_at[:10]} {deployed_at[11:16]}"
+    return deployed_at
+
+
+def _name(person: str) -> str:
+    """``Name <email>`` without the email (the whole text when there is no name)."""
+    name = re.sub(r"\s*<[^<>]*>\s*$", "", person)
+    return name or person
+
+
+def _who(e: PromptDeployment, names: bool = False) -> str:
+    """``deployed_by``, and git's author beside it when someone else committed the pointer;
+    ``names`` drops the emails."""
+    show = _name if names else str
     if e.committed_by is None or e.committed_by == e.deployed_by:
-        return e.deployed_by
-    return f"{e.deployed_by} (committed by {e.committed_by})"
+        return show(e.deployed_by)
+    return f"{show(e.deployed_by)} (committed by {show(e.committed_by)})"
 
 
 CHECK_FORMATS = ("text", "json", "github")
@@ -470,10 +531,33 @@ def _check_summary(summary: str, problems: list[Problem]) -> str:
     return summary + (f" ({warnings} warning(s))" if warnings else "")
 
 
-def _known_prompt(c: Ctx, prompt_id: str) -> bool:
+def require_known(c: Ctx, prompt_id: str, environment: str | None) -> None:
+    """Refuse (exit 1) a prompt the registry has never heard of, and an environment that is
+    neither configured, nor holds a pointer, nor appears in the prompt's history (a retired
+    environment stays valid). Called only when a read found nothing, so git is asked rarely."""
+    from registry.history import environments_in_history
+
     view = c.reg.view()
-    return prompt_id in view.version_index() or any(
-        pid == prompt_id for _, pid in view.pointer_index()
+    pointers = view.pointer_index()
+    in_history = environments_in_history(c.root, prompt_id)
+    known = prompt_id in view.version_index() or any(pid == prompt_id for _, pid in pointers)
+    if not known and not in_history:
+        raise NotFoundError(
+            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
+            " and no deployment history"
+        )
+    if environment is None:
+        return
+    configured = view.settings().names
+    if (
+        environment in configured
+        or environment in in_history
+        or any(env == environment for env, _ in pointers)
+    ):
+        return
+    raise EnvironmentNotConfiguredError(
+        f"environment {environment!r} is not configured and never held a pointer of"
+        f" {prompt_id}; configured: {', '.join(configured)}"
     )
 
 

@@ -68,6 +68,10 @@ class ShallowCloneError(GitError):
     """Raised when history is asked of a shallow clone, whose history is incomplete."""
 
 
+class UnsupportedPlatformError(RegistryError, ValueError):
+    """Raised when a write needs what the platform lacks (the POSIX file lock, fcntl)."""
+
+
 class LockError(RegistryError):
     """Raised when the registry write lock cannot be taken in time."""
 

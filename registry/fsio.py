@@ -14,7 +14,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from registry.errors import GitError, IdentityError, LoadError, LockError, RegistryError
+from registry.errors import (
+    GitError,
+    IdentityError,
+    LoadError,
+    LockError,
+    UnsupportedPlatformError,
+)
 
 _fcntl: ModuleType | None
 try:
@@ -99,7 +105,7 @@ def write_lock(root: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Serialize writers of one registry (an advisory lock released if the process dies)."""
     fcntl = _fcntl
     if fcntl is None:
-        raise RegistryError(
+        raise UnsupportedPlatformError(
             f"writing to a registry needs the POSIX file lock (fcntl), which {sys.platform}"
             " does not have; promptreg supports Linux and macOS for writes"
         )

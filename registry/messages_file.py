@@ -19,6 +19,22 @@ def _as_mapping(data: bytes) -> tuple[bytes, int]:
     return b"%s:\n" % _KEY.encode() + b"\n".join(b"  " + ln for ln in lines), 1
 
 
+EMPTY_TEMPLATE = "the template is empty or only spaces; write the prompt text"
+_EXPECTED = (
+    "give the messages as a non-empty list of {role, content}, e.g."
+    " `- {role: system, content: ...}`"
+)
+
+
+def _is_blank(data: bytes) -> bool:
+    """Nothing but blank lines, comments and document markers."""
+    for raw in data.splitlines():
+        line = raw.strip()
+        if line and not line.startswith(b"#") and line not in (b"---", b"..."):
+            return False
+    return True
+
+
 def _is_list(data: bytes) -> bool:
     for raw in data.splitlines():
         line = raw.strip()
@@ -38,6 +54,8 @@ def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
     is that list); raises ValidationError naming ``name`` and the line of every problem."""
     shift = 0
     last_line = data.count(b"\n") + 1
+    if _is_blank(data):
+        raise ValidationError(f"{name}:1: the file is empty; {_EXPECTED}")
     if _is_list(data):
         data, shift = _as_mapping(data)
     try:
@@ -49,10 +67,7 @@ def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
         raise LoadError(exc.bare_message, name, line) from None
     raw = loaded.data.get(_KEY)
     if set(loaded.data) != {_KEY} or not isinstance(raw, list) or not raw:
-        raise ValidationError(
-            f"{name}:1: give the messages as a non-empty list of {{role, content}}, e.g."
-            " `- {role: system, content: ...}`"
-        )
+        raise ValidationError(f"{name}:1: {_EXPECTED}")
     problems: list[Problem] = []
     out: list[Message] = []
     for i, item in enumerate(raw):
@@ -73,6 +88,9 @@ def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
             problems.append(
                 _problem(name, loaded, shift, (*where, "content"), "content must be a string")
             )
+            continue
+        if not content.strip():
+            problems.append(_problem(name, loaded, shift, (*where, "content"), EMPTY_TEMPLATE))
             continue
         try:
             Template(content)

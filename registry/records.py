@@ -89,6 +89,9 @@ class _Collector:
 
 
 def _check_template(c: _Collector, text: str, where: tuple[str | int, ...]) -> Template | None:
+    if not text.strip():  # as the schema's "pattern": "\\S" on every template
+        c.add("schema", where, "the template is empty or only spaces; write the prompt text")
+        return None
     try:
         return Template(text)
     except TemplateSyntaxError as exc:

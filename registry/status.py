@@ -7,7 +7,7 @@ from typing import Any
 from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
-from registry.paths import classify
+from registry.paths import classify, pointer_path
 from registry.policy import Candidate, judge
 from registry.reader import RegistryView
 from registry.store import FILE
@@ -48,7 +48,7 @@ def _irregular_row(pid: str, env: str, path: str) -> dict[str, Any]:
     message = f"{path} is not a regular file"
     row = _new_row(pid, env)
     row["note"] = f"INVALID pointer: {message}"
-    row["problems"] = [{"code": "not-regular", "message": message}]
+    row["problems"] = [{"code": "not-regular", "path": path, "line": None, "message": message}]
     return row
 
 
@@ -57,8 +57,14 @@ def _new_row(pid: str, env: str) -> dict[str, Any]:
             "problems": [], "note": ""}  # fmt: skip
 
 
-def _problems(found: list[Problem]) -> list[dict[str, str]]:
-    return [{"code": p.code, "message": p.message} for p in found]
+def _problems(found: list[Problem]) -> list[dict[str, Any]]:
+    return [{"code": p.code, "path": p.path, "line": p.line, "message": p.message} for p in found]
+
+
+def _located(p: Problem) -> str:
+    """A problem's message after its file and line (``fix the YAML at this line`` needs them)."""
+    where = p.path if p.line is None else f"{p.path}:{p.line}"
+    return f"{where}: {p.message}"
 
 
 def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
@@ -76,10 +82,11 @@ def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str
     res = view.pointer_result(env, pid)
     ptr = res.record
     if not isinstance(ptr, PromptDeployment):
-        row["note"] = "INVALID pointer: " + (res.problems[0].message if res.problems else "?")
+        row["note"] = "INVALID pointer: " + (_located(res.problems[0]) if res.problems else "?")
         row["problems"] = _problems(res.problems) or [
-            {"code": "invalid-pointer", "message": row["note"]}
-        ]
+            {"code": "invalid-pointer", "path": pointer_path(env, pid), "line": None,
+             "message": row["note"]}
+        ]  # fmt: skip
         return row
     ver = ptr.version
     row["version"] = ver
@@ -87,21 +94,23 @@ def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str
     v = None if vres is None else vres.record
     if vres is None or not isinstance(v, PromptVersion):
         if vres is not None and vres.problems:
-            row["note"] = "INVALID version: " + vres.problems[0].message
+            row["note"] = "INVALID version: " + _located(vres.problems[0])
             row["problems"] = _problems(vres.problems)
         else:
             row["note"] = "MISSING version"
             message = (
                 f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"
             )
-            row["problems"] = [{"code": "missing-version", "message": message}]
+            row["problems"] = [{"code": "missing-version", "path": pointer_path(env, pid),
+                                "line": None, "message": message}]  # fmt: skip
         return row
     row["tested"] = v.is_tested
     policy = settings.get(env)
     if policy is None:
         row["note"] = "environment not configured"
         message = f"environment {env!r} is not configured; configured: {', '.join(settings.names)}"
-        row["problems"] = [{"code": "unknown-environment", "message": message}]
+        row["problems"] = [{"code": "unknown-environment", "path": pointer_path(env, pid),
+                            "line": None, "message": message}]  # fmt: skip
         return row
     # What is deployed is judged as a state: promote_from is a rule about the change.
     probs = judge(Candidate(v, env, policy, promotion=None))

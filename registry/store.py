@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from registry.errors import NotFoundError
-from registry.paths import MANAGED_DIRS, SETTINGS
+from registry.paths import MANAGED_DIRS, SETTINGS, classify
 from registry.yamlio import Loaded, YamlError, load_yaml_bytes, load_yaml_file
 
 if TYPE_CHECKING:
@@ -49,6 +49,12 @@ class Source(Protocol):
         ...
 
 
+def _names_a_file(path: str) -> bool:
+    """Whether ``path`` is where a version, pointer or suite file belongs."""
+    c = classify(path)
+    return c is not None and c[0] in ("version", "pointer", "suite")
+
+
 class DirSource:
     """Files of a directory: a git working tree or a plain folder with no ``.git``."""
 
@@ -74,7 +80,10 @@ class DirSource:
                     if de.is_symlink():
                         yield Entry(child, SYMLINK)
                     elif de.is_dir(follow_symlinks=False):
-                        pending.append(child)
+                        if _names_a_file(child):
+                            yield Entry(child, OTHER)  # a folder where a file belongs
+                        else:
+                            pending.append(child)
                     elif de.is_file(follow_symlinks=False):
                         yield Entry(child, FILE)
                     else:

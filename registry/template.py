@@ -41,6 +41,13 @@ def _field_error(text: str, start: int, inner: str) -> TemplateSyntaxError:
     name = re.split(r"[:!.\[]", inner, maxsplit=1)[0]
     if inner == "" or name.isdigit():
         why = "positional fields are not allowed; name the placeholder, e.g. {query}"
+    elif _IDENT_RE.fullmatch(inner.strip()) is not None:
+        # "{ x }": a placeholder has no spaces; doubled braces are literal text, not a variable.
+        bare = inner.strip()
+        why = (
+            f"a placeholder has no spaces inside its braces: write {{{bare}}} for the variable"
+            f" {bare}, or {{{{{inner}}}}} for the literal text {{{inner}}}"
+        )
     elif _IDENT_RE.fullmatch(name) is None:
         # Not a name at all: text such as a JSON example {"a": 1} meant literally.
         why = f"a placeholder is a plain name like {{query}}; {_LITERAL_BRACES}"

@@ -150,10 +150,15 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
     # Verify the file as every reader and the check will see it before it reaches the disk.
     loaded = load_yaml_bytes(text.encode(), rel)
     built, problems = build_version(rel, loaded, (v.prompt_id, v.version))
-    problems = [
+    schema_problems = [
         Problem("schema", rel, loaded.line_of(p), m)
         for p, m in schema_errors("prompt-version", loaded.data)
-    ] + problems
+    ]
+    # The decoder repeats some schema rules (an empty template): say each once.
+    problems = schema_problems + [
+        p for p in problems
+        if not any(s.line == p.line and s.message.endswith(p.message) for s in schema_problems)
+    ]  # fmt: skip
     if problems or built is None:
         raise ValidationError(
             "refusing to write an invalid version: " + "; ".join(str(p) for p in problems), problems
@@ -337,6 +342,23 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
 
 
+def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
+    """``d`` (a pointer left as it is) with the commit that last changed its file and that
+    commit's author; both stay None when the pointer has uncommitted changes or no commit."""
+    from registry.fsio import uncommitted
+    from registry.gitio import run_git
+
+    rel = pointer_path(d.environment, d.prompt_id)
+    if not (root / ".git").exists() or uncommitted(root, [rel]):
+        return d
+    out = run_git(root, "-c", "log.follow=false", "log", "-1", "--encoding=UTF-8",
+                  "--format=%H%x00%an <%ae>", "--", rel, check=False)  # fmt: skip
+    sha, _, author = out.decode("utf-8", "replace").strip().partition("\0")
+    if not sha:
+        return d
+    return replace(d, commit=sha, committed_by=author)
+
+
 def _author(root: Path, sha: str) -> str:
     """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
     from registry.gitio import run_git
@@ -378,7 +400,7 @@ def deploy(
         v = _require_version(view, prompt_id, version)
         current = _current_pointer(view, environment, prompt_id)
         if current is not None and current.version == version:
-            return current
+            return _last_commit(root, current)
         _enforce(view, v, environment, promotion=True)
         _require_committed(root, v, environment, commit, view, promotion=True)
         d = PromptDeployment(
@@ -433,7 +455,7 @@ def rollback(
                 f" first deployment in {environment}; pass --to VERSION"
             )
         if target == current.version:
-            return current
+            return _last_commit(root, current)
         v = _require_version(view, prompt_id, target)
         # Going back to what the environment ran needs no promotion; a --to target it never
         # ran is a new version there and must come through promote_from like a deploy.

@@ -122,3 +122,36 @@ def test_dash_c_after_the_subcommand_writes_there(
 def test_every_command_takes_dash_c() -> None:
     for name, command in cli.commands.items():
         assert any("-C" in p.opts for p in command.params), name
+
+
+BAD_ARGUMENTS = [
+    (("deploy", "greet", "1.0", "--env", "production", "--by", ACTOR), "VERSION", "'1.0'"),
+    (("show", "greet", "01.0.0"), "VERSION", "'01.0.0'"),
+    (("diff", "greet", "1.0.0", "v2"), "V2", "'v2'"),
+    (("eval", "greet", "1.0"), "VERSION", "'1.0'"),
+    (("history", "Bad-ID"), "PROMPT_ID", "'Bad-ID'"),
+    (("show", "Bad-ID"), "PROMPT_ID", "'Bad-ID'"),
+    (("active", "../x", "--env", "production"), "PROMPT_ID", "'../x'"),
+    (("render", "Bad-ID", "--env", "production"), "PROMPT_ID", "'Bad-ID'"),
+    (("rollback", "Bad-ID", "--env", "production", "--by", ACTOR), "PROMPT_ID", "'Bad-ID'"),
+    (("new", "Bad-ID", "-d", "x"), "PROMPT_ID", "'Bad-ID'"),
+]
+
+
+@pytest.mark.parametrize(("args", "name", "named"), BAD_ARGUMENTS, ids=lambda a: str(a)[:40])
+def test_a_malformed_argument_is_a_usage_error(
+    registry: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], name: str,
+    named: str,
+) -> None:  # fmt: skip
+    r = run(capsys, "-C", str(registry), *args)
+    assert r.code == 2, (r.out, r.err)
+    assert f"Invalid value for '{name}'" in r.err and named in r.err, r.err
+
+
+def test_a_malformed_var_is_a_usage_error_even_when_nothing_is_deployed(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run(capsys, "-C", str(registry), "render", "greet", "--env", "development",
+            "--var", "noequals")  # fmt: skip
+    assert r.code == 2, (r.out, r.err)
+    assert "--var takes NAME=VALUE" in r.err and "'noequals'" in r.err

@@ -64,3 +64,22 @@ def test_text_history_shows_who_committed_a_hand_edited_pointer(
     second = next(ln for ln in lines if "1.1.0" in ln)
     assert DANA in first and "committed by" not in first
     assert f"{DANA} (committed by {GIT_USER})" in second
+
+
+def test_a_no_op_deploy_reports_the_commit_that_last_changed_the_pointer(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(registry)
+    first = json.loads(run(capsys, "-C", root, "deploy", "greet", "1.0.0", "--env", "staging",
+                           "--by", DANA, "--commit", "--json").out)  # fmt: skip
+    commit_all(registry, "an unrelated later commit")
+    for args in (("deploy", "greet", "1.0.0"), ("rollback", "greet", "--to", "1.0.0")):
+        r = run(capsys, "-C", root, *args, "--env", "staging", "--by", DANA, "--json")
+        assert r.code == 0, r.err
+        again = json.loads(r.out)
+        assert (again["commit"], again["committed_by"]) == (first["commit"], DANA), args
+    # An uncommitted pointer has no commit to report.
+    r = run(capsys, "-C", root, "deploy", "greet", "1.1.0", "--env", "development", "--json")
+    r = run(capsys, "-C", root, "deploy", "greet", "1.1.0", "--env", "development", "--json")
+    assert r.code == 0, r.err
+    assert (json.loads(r.out)["commit"], json.loads(r.out)["committed_by"]) == (None, None)

@@ -181,8 +181,20 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
         ("- role: user\n  content: ok\n- [\n", 4, "YAML"),
         ("[]\n", 1, "non-empty list"),
         ("role: user\ncontent: hi\n", 1, "non-empty list"),
+        ("", 1, "list of {role, content}"),
+        ("# nothing yet\n\n", 1, "list of {role, content}"),
     ],
-    ids=["role", "fields", "content-type", "template", "syntax", "empty", "not-a-list"],
+    ids=[
+        "role",
+        "fields",
+        "content-type",
+        "template",
+        "syntax",
+        "empty",
+        "not-a-list",
+        "empty-file",
+        "only-comments",
+    ],
 )
 def test_a_bad_messages_file_names_the_file_and_line(
     registry: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, message: str

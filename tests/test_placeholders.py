@@ -286,3 +286,47 @@ def test_deploy_and_rollback_across_majors_print_the_variable_difference(tmp_pat
 
     again = run_cli(*base, "rollback", "hr", "--env", "staging", "--to", "1.1.0")
     assert again.returncode == 0 and "note:" not in again.stderr  # nothing moved
+
+
+# --- what the messages say ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "literal"),
+    [("{{name}}", "{name}"), ("{{ name }}", "{ name }"), ("{{  user.name}}", "{  user.name}")],
+)
+def test_the_mustache_warning_says_exactly_what_renders(
+    tmp_path: Path, content: str, literal: str
+) -> None:
+    repo = _registry(tmp_path, {"1.0.0": f"Hello {content}\n"}, commit=False)
+    _, (problem,) = _check(repo, "--all")
+    assert f"renders as the literal text {literal};" in problem["message"], problem
+    rendered = PromptVersion("hr", "1.0.0", content=f"Hello {content}").render()
+    assert rendered == f"Hello {literal}"
+
+
+def test_a_placeholder_with_spaces_suggests_the_placeholder_and_the_literal_text() -> None:
+    with pytest.raises(TemplateError) as info:
+        PromptVersion("hr", "1.0.0", content="Hi { x }").render(x="a")
+    message = str(info.value)
+    assert "write {x} for the variable x, or {{ x }} for the literal text { x }" in message
+    # Both suggestions do what they say.
+    assert PromptVersion("hr", "1.0.0", content="Hi {x}").render(x="a") == "Hi a"
+    assert PromptVersion("hr", "1.0.0", content="Hi {{ x }}").render() == "Hi { x }"
+
+
+def test_new_warns_about_the_file_it_just_created(tmp_path: Path) -> None:
+    repo = _registry(tmp_path, {"1.0.0": "Hi {name}\n"})
+    write(repo, "new.txt", "Hi {name}, {tone} and {{ mood }}\n")
+    r = run_cli("-C", str(repo), "new", "hr", "--bump", "minor", "-d", "Tone",
+                "--author", "Dana <d@example.com>", "--content-file", str(repo / "new.txt"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"created {_path('1.1.0')} (untested)\n"
+    warnings = r.stderr.splitlines()
+    assert len(warnings) == 2, r.stderr
+    assert all(w.startswith(f"promptreg: warning: {_path('1.1.0')}:") for w in warnings)
+    assert "mustache-placeholder {{ mood }} is not a placeholder" in r.stderr
+    assert "breaking-variables hr 1.1.0 adds placeholder(s) tone" in r.stderr
+    quiet = run_cli("-C", str(repo), "new", "hr", "--bump", "patch", "-d", "Same",
+                    "--author", "Dana <d@example.com>", "--from", "1.0.0")  # fmt: skip
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr

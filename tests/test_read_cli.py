@@ -243,7 +243,7 @@ def test_show_missing_version(reg: Path) -> None:
 
 
 def test_show_invalid_version_argument(reg: Path) -> None:
-    err = fails(reg, "show", "hr", "01.0.0")
+    err = fails(reg, "show", "hr", "01.0.0", code=2)  # a usage error, like --from 01.0.0
     assert "01.0.0" in err
 
 
@@ -491,7 +491,7 @@ def test_dash_c_on_a_file_or_missing_path(tmp_path: Path, args: tuple[str, ...])
     ],
 )
 def test_invalid_prompt_id_argument(reg: Path, args: tuple[str, ...]) -> None:
-    err = fails(reg, *args)
+    err = fails(reg, *args, code=2)  # a usage error (click's "Invalid value for 'PROMPT_ID'")
     assert "invalid prompt id" in err and repr(args[1]) in err, err
 
 

@@ -288,3 +288,18 @@ def test_runtime_decoder_accepts_every_positive_version(path: Path) -> None:
     assert [p for p in problems if p.code != "fingerprint"] == [] and record is not None
     if "tested" not in _load(path):
         assert (record.tested, record.evaluation_score, record.evaluation) == (False, None, None)
+
+
+@pytest.mark.parametrize("name", ["content-empty", "message-content-blank"], ids=lambda n: str(n))
+def test_runtime_decoder_refuses_an_empty_template_as_the_schema_does(name: str) -> None:
+    from registry.records import build_version
+
+    path = EXAMPLES / "negative/prompt-version" / f"{name}.yaml"
+    record, problems = build_version(path.name, load_yaml_bytes(path.read_bytes(), path.name), None)
+    assert record is None and len(problems) == 1, problems
+    assert problems[0].message.endswith(
+        "the template is empty or only spaces; write the prompt text"
+    )
+    ((where, message),) = schema_errors("prompt-version", _load(path))
+    assert problems[0].line == load_yaml_bytes(path.read_bytes(), path.name).line_of(where)
+    assert message.endswith(problems[0].message)

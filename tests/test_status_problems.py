@@ -68,3 +68,34 @@ def test_a_broken_pointer(
     assert code in [p["code"] for p in rows["production"]["problems"]]
     assert all(p["message"] for p in rows["production"]["problems"])
     assert run(capsys, "-C", str(registry_with), "status").code == 1
+
+
+BAD_YAML = "prompt_id: greet\nenvironment: development\nversion: [1.0.0\n"
+
+
+def test_list_shows_a_pointer_it_cannot_read_and_exits_1(
+    registry_with: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(registry_with, "deployments/production/greet.yaml", BAD_YAML)
+    r = run(capsys, "-C", str(registry_with), "list")
+    assert r.code == 1, (r.out, r.err)
+    row = next(ln for ln in r.out.splitlines() if ln.startswith("greet"))
+    assert "development=1.0.0, production=?" in row, r.out
+    assert "deployments/production/greet.yaml:" in r.err, r.err
+    as_json = run(capsys, "-C", str(registry_with), "list", "--json")
+    assert as_json.code == 1
+    assert json.loads(as_json.out)[0]["active"] == {"development": "1.0.0", "production": None}
+
+
+def test_status_locates_a_yaml_error_in_the_note_and_the_json(
+    registry_with: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(registry_with, "deployments/production/greet.yaml", BAD_YAML)
+    r = run(capsys, "-C", str(registry_with), "status", "--json")
+    assert r.code == 1
+    (problem,) = {row["environment"]: row for row in json.loads(r.out)}["production"]["problems"]
+    assert problem["path"] == "deployments/production/greet.yaml", problem
+    assert problem["code"] == "yaml-syntax" and isinstance(problem["line"], int), problem
+    text = run(capsys, "-C", str(registry_with), "status")
+    note = next(ln for ln in text.out.splitlines() if ln.split()[:2] == ["greet", "production"])
+    assert f"deployments/production/greet.yaml:{problem['line']}:" in note, text.out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.cli_common import fit_widths
+from registry.cli_common import fit_widths, table
 from tests.testing import LENIENT_SETTINGS, commit_all, pointer_yaml, run_cli, version_yaml, write
 
 REASON = "Roll back because the new wording confused the benefits team during review"
@@ -78,3 +79,50 @@ def test_fit_widths_narrows_the_widest_column_first() -> None:
     assert fit_widths([10, 40], [4, 6], 100) == [10, 40]
     # Never below the least width (a header or a word): it may still overflow.
     assert fit_widths([12, 12], [12, 10], 10) == [12, 10]
+
+
+def test_history_fits_an_80_column_terminal(repo: Path) -> None:
+    """Long ``Name <email>`` values, a pointer committed by someone else and a long reason."""
+    by = "Dana Reyes-Montgomery <dana.reyes-montgomery@people.example.com>"
+    write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    write(repo, "prompts/greet/1.0.0.yaml", version_yaml("greet", "1.0.0"))
+    write(repo, "prompts/greet/1.2.0-rc.1.yaml", version_yaml("greet", "1.2.0-rc.1"))
+    for env in ("development", "production"):
+        write(repo, f"deployments/{env}/greet.yaml", pointer_yaml("greet", env, "1.0.0", by=by))
+    commit_all(repo, "deploy", date="2026-11-25T13:16:57Z")
+    write(repo, "deployments/production/greet.yaml",
+          pointer_yaml("greet", "production", "1.2.0-rc.1", "1.0.0", action="rollback", by=by,
+                       reason=REASON))  # fmt: skip
+    commit_all(repo, "hand edit", date="2026-11-26T08:05:00Z")
+    out = _on_a_terminal(80, "-C", str(repo), "history", "greet")
+    lines = out.rstrip("\n").split("\n")
+    assert max(len(ln) for ln in lines) <= 80, out
+    assert lines[1].startswith("2026-11-25"), (
+        out
+    )  # WHEN is "2026-11-25 13:16", wrapped at its space
+    assert "13:16" in lines[2] and "T13:16:57Z" not in out, out
+    commit = run_cli("-C", str(repo), "history", "greet", "--json")
+    events = json.loads(commit.stdout)
+    assert events[0]["commit"][:8] in out and events[0]["commit"][:12] not in out, out
+    assert "@" not in out, out  # names only: the emails stay in --json
+    assert all("@" in e["deployed_by"] and "@" in e["committed_by"] for e in events)
+    # Piped: every value in full, one line per event.
+    piped = run_cli("-C", str(repo), "history", "greet").stdout.splitlines()
+    assert len(piped) == 4 and all(by in ln for ln in piped[1:]), piped
+    assert "2026-11-25T13:16:57Z" in piped[1] and events[0]["commit"][:12] in piped[1]
+
+
+def test_a_table_breaks_a_long_word_only_when_nothing_else_fits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table(["A", "B"], [("x" * 30, "short words here")], width=20)
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(ln) for ln in lines) <= 20, lines
+    assert "".join(ln.split()[0] for ln in lines[1:] if ln.startswith("x")) == "x" * 30
+    # The breakable columns give way first: the time stays whole, the token is cut.
+    row = [("2026-11-25", "a-very-long-token-here")]
+    table(["WHEN", "NOTE"], row, width=20, breakable=["NOTE"])
+    kept = capsys.readouterr().out.splitlines()
+    assert max(len(ln) for ln in kept) <= 20 and kept[1].startswith("2026-11-25 "), kept
+    table(["WHEN", "NOTE"], row, width=20)
+    assert not capsys.readouterr().out.splitlines()[1].startswith("2026-11-25 ")

@@ -70,4 +70,34 @@ def test_the_library_raises_a_registry_error(registry: Path) -> None:
         registry,
     )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("RegistryError writing to a registry needs")
+    assert r.stdout.startswith("UnsupportedPlatformError writing to a registry needs")
+
+
+def test_library_writes_raise_a_value_error_without_fcntl(registry: Path) -> None:
+    """SPEC: the library's write errors are RegistryErrors that are also ValueErrors."""
+    r = _python(
+        "from registry import PromptRegistry, PromptVersion\n"
+        "from registry.errors import RegistryError\n"
+        "reg = PromptRegistry('.')\n"
+        "calls = {\n"
+        "    'register': lambda: reg.register(PromptVersion(prompt_id='greet', version='1.1.0',\n"
+        "        content='Hi {query}', description='x', author='Dana <d@example.com>')),\n"
+        "    'deploy': lambda: reg.deploy('greet', '1.0.0', 'staging', 'Dana <d@example.com>'),\n"
+        "    'rollback': lambda: reg.rollback('greet', 'production', 'Dana <d@example.com>',\n"
+        "        to='1.0.0'),\n"
+        "}\n"
+        "for name, call in calls.items():\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ValueError as exc:\n"
+        "        assert isinstance(exc, RegistryError), name\n"
+        "        assert 'fcntl' in str(exc), (name, str(exc))\n"
+        "        print(name, 'ValueError')\n"
+        "    else:\n"
+        "        print(name, 'no error')\n",
+        registry,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n") == [
+        "register ValueError", "deploy ValueError", "rollback ValueError", ""
+    ], r.stdout  # fmt: skip
