@@ -84,10 +84,16 @@ def table(
         # that is still too wide, long words are broken, down to the header's width.
         least = least_widths(headers, cells)
         widths = fit_widths(widths, least, width)
-        if breakable is not None:
-            floor = [len(h) if h in breakable else m for h, m in zip(headers, least, strict=True)]
+        if breakable is None:
+            widths = fit_widths(widths, [len(h) for h in headers], width)
+        else:
+            # Only the named columns break words, and never below a readable width: a line a
+            # little wider than the terminal reads better than text cut every few letters.
+            floor = [
+                min(m, max(len(h), MIN_BROKEN)) if h in breakable else m
+                for h, m in zip(headers, least, strict=True)
+            ]
             widths = fit_widths(widths, floor, width)
-        widths = fit_widths(widths, [len(h) for h in headers], width)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     click.echo(fmt.format(*headers).rstrip())
     for r in cells:
@@ -95,6 +101,10 @@ def table(
         for i in range(max(len(lines) for lines in wrapped)):
             line = [lines[i] if i < len(lines) else "" for lines in wrapped]
             click.echo(fmt.format(*line).rstrip())
+
+
+# The narrowest a column whose words may be broken gets.
+MIN_BROKEN = 8
 
 
 def least_widths(headers: Sequence[str], cells: Sequence[Sequence[str]]) -> list[int]:

@@ -406,15 +406,19 @@ def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> N
         emit_json([e.to_dict() for e in events])
         return
     # A long name or reason breaks before a time or a version does.
-    table(HISTORY_HEADERS, _history_rows(events, terminal_width()), breakable=("BY", "REASON"))
+    headers, rows = _history_table(events, terminal_width(), environment is not None)
+    table(headers, rows, breakable=("BY", "REASON"))
 
 
 HISTORY_HEADERS = ["WHEN", "ENVIRONMENT", "VERSION", "PREVIOUS", "ACTION", "BY", "COMMIT", "REASON"]
 
 
-def _history_rows(events: list[PromptDeployment], width: int | None) -> list[tuple[object, ...]]:
-    """The rows of ``history``: full values when piped or when they fit the terminal; else a
-    shorter time and commit, then names without emails (``--json`` keeps everything)."""
+def _history_table(
+    events: list[PromptDeployment], width: int | None, one_env: bool
+) -> tuple[list[str], list[tuple[object, ...]]]:
+    """The headers and rows of ``history``: full values when piped or when they fit the
+    terminal; else a shorter time and commit, no ENVIRONMENT column when ``--env`` names it,
+    then names without emails (``--json`` keeps everything)."""
 
     def rows(compact: bool, names: bool) -> list[tuple[object, ...]]:
         return [(_when(e.deployed_at) if compact else e.deployed_at, e.environment, e.version,
@@ -423,17 +427,23 @@ def _history_rows(events: list[PromptDeployment], width: int | None) -> list[tup
 
     full = rows(compact=False, names=False)
     if width is None or fits_unbroken(HISTORY_HEADERS, full, width):
-        return full
-    compact = rows(compact=True, names=False)
-    if fits_unbroken(HISTORY_HEADERS, compact, width):
-        return compact
-    return rows(compact=True, names=True)
+        return HISTORY_HEADERS, full
+    drop = HISTORY_HEADERS.index("ENVIRONMENT") if one_env else None
+    headers = [h for i, h in enumerate(HISTORY_HEADERS) if i != drop]
+
+    def without_env(rs: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+        return [tuple(c for i, c in enumerate(r) if i != drop) for r in rs]
+
+    compact = without_env(rows(compact=True, names=False))
+    if fits_unbroken(headers, compact, width):
+        return headers, compact
+    return headers, without_env(rows(compact=True, names=True))
 
 
 def _when(deployed_at: str) -> str:
-    """``2026-11-25T13:16:57Z`` as ``2026-11-25 13:16`` (history times are UTC)."""
+    """``2026-11-25T13:16:57Z`` as ``2026-11-25T13:16Z`` (history times are UTC)."""
     if len(deployed_at) == 20 and deployed_at[10] == "T" and deployed_at.endswith("Z"):
-        return f"{deployed_at[:10]} {deployed_at[11:16]}"
+        return f"{deployed_at[:16]}Z"
     return deployed_at
 
 

@@ -94,13 +94,17 @@ def test_history_fits_an_80_column_terminal(repo: Path) -> None:
           pointer_yaml("greet", "production", "1.2.0-rc.1", "1.0.0", action="rollback", by=by,
                        reason=REASON))  # fmt: skip
     commit_all(repo, "hand edit", date="2026-11-26T08:05:00Z")
-    out = _on_a_terminal(80, "-C", str(repo), "history", "greet")
+    out = _on_a_terminal(80, "-C", str(repo), "history", "greet", "--env", "production")
     lines = out.rstrip("\n").split("\n")
     assert max(len(ln) for ln in lines) <= 80, out
-    assert lines[1].startswith("2026-11-25"), (
-        out
-    )  # WHEN is "2026-11-25 13:16", wrapped at its space
-    assert "13:16" in lines[2] and "T13:16:57Z" not in out, out
+    assert lines[0].split()[:2] == ["WHEN", "VERSION"], out  # --env names the environment
+    assert lines[1].startswith("2026-11-25T13:16Z "), out  # the time stays whole
+    assert "T13:16:57Z" not in out, out
+    # Every environment: wider than 80, but times, environments and versions stay whole and
+    # no column is cut below a readable width.
+    every = _on_a_terminal(80, "-C", str(repo), "history", "greet")
+    assert "ENVIRONMENT" in every and "1.2.0-rc.1" in every and "development" in every, every
+    assert all(len(ln) <= 100 for ln in every.splitlines()), every
     commit = run_cli("-C", str(repo), "history", "greet", "--json")
     events = json.loads(commit.stdout)
     assert events[0]["commit"][:8] in out and events[0]["commit"][:12] not in out, out
@@ -121,8 +125,12 @@ def test_a_table_breaks_a_long_word_only_when_nothing_else_fits(
     assert "".join(ln.split()[0] for ln in lines[1:] if ln.startswith("x")) == "x" * 30
     # The breakable columns give way first: the time stays whole, the token is cut.
     row = [("2026-11-25", "a-very-long-token-here")]
-    table(["WHEN", "NOTE"], row, width=20, breakable=["NOTE"])
+    table(["WHEN", "NOTE"], row, width=22, breakable=["NOTE"])
     kept = capsys.readouterr().out.splitlines()
-    assert max(len(ln) for ln in kept) <= 20 and kept[1].startswith("2026-11-25 "), kept
+    assert max(len(ln) for ln in kept) <= 22 and kept[1].startswith("2026-11-25 "), kept
+    # ... but never below a readable width: the line grows instead.
+    table(["WHEN", "NOTE"], row, width=12, breakable=["NOTE"])
+    narrow = capsys.readouterr().out.splitlines()
+    assert narrow[1].startswith("2026-11-25  a-very-l"), narrow
     table(["WHEN", "NOTE"], row, width=20)
     assert not capsys.readouterr().out.splitlines()[1].startswith("2026-11-25 ")
