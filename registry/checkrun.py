@@ -223,7 +223,8 @@ def _check_staged(
 
     problems = list(problems or [])
     head = rev_parse(root, "HEAD")
-    view = RegistryView(GitSource(root, None), schema=True)
+    index = GitSource(root, None)
+    view = RegistryView(index, schema=True)
     try:
         if head is None:  # the first commit: everything staged is new
             problems += check_view(view, None, None)
@@ -244,11 +245,11 @@ def _check_staged(
         released = _release_base(root, head, base)
         if released != head:
             changes = diff_names(root, released, None, cached=True)
-        base_view = RegistryView(GitSource(root, released, cat=view.source._cat))  # type: ignore[attr-defined]
+        base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += immutability_problems(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
-        view.source.close()  # type: ignore[attr-defined]
+        view.source.close()
     return _sorted(problems), _staged_summary(managed, named)
 
 
@@ -298,20 +299,21 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
             else ""
         )
         raise NotFoundError(f"--base {base!r} is not a known git revision{hint}")
-    head_view = RegistryView(GitSource(root, "HEAD"), schema=True)
+    head = GitSource(root, "HEAD")
+    head_view = RegistryView(head, schema=True)
     try:
         # Compare with where the branch left the base, as a pull request's diff does: what
         # the base released since then is not this branch's deletion.
-        assert head_view.source.commit is not None  # type: ignore[attr-defined]
-        fork_point = merge_base(root, base, head_view.source.commit) or base  # type: ignore[attr-defined]
+        assert head.commit is not None
+        fork_point = merge_base(root, base, head.commit) or base
         changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
         problems = check_view(head_view, None, pointers, _was_active(root, fork_point))
-        base_view = RegistryView(GitSource(root, fork_point, cat=head_view.source._cat))  # type: ignore[attr-defined]
+        base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
         problems += immutability_problems(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
     finally:
-        head_view.source.close()  # type: ignore[attr-defined]
+        head_view.source.close()
     problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
     n = len(head_view.entries())
     return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
@@ -360,7 +362,7 @@ def _released_breaks_worktree(
     try:
         return released_breaks(problems, view, base_view)
     finally:
-        base_view.source.close()  # type: ignore[attr-defined]
+        base_view.source.close()
 
 
 def _managed(path: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import pairwise
+from typing import Any
 
 from registry.errors import LoadError
 from registry.ids import SemVer
@@ -107,7 +108,7 @@ def _templates(v: PromptVersion) -> list[tuple[tuple[str | int, ...], str]]:
     return [(("content",), v.content or "")]
 
 
-def mustache_warnings(res: FileResult, path: str) -> list[Problem]:
+def mustache_warnings(res: FileResult[Any], path: str) -> list[Problem]:
     """A warning for each ``{{name}}`` of a version's templates: written in the Mustache style
     of other tools, it renders as the literal text inside its outer braces (``{name}``)."""
     from registry.template import mustache_placeholders

@@ -6,6 +6,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
 
 from registry.errors import LoadError
 from registry.ids import version_key
@@ -15,12 +16,14 @@ from registry.records import build_pointer, build_settings, build_version
 from registry.store import FILE, DirSource, Entry, Source
 from registry.yamlio import Loaded, YamlError
 
+T = TypeVar("T")
+
 
 @dataclass
-class FileResult:
+class FileResult(Generic[T]):
     """A record and the problems of its file (cached per path)."""
 
-    record: object | None
+    record: T | None
     problems: list[Problem] = field(default_factory=list)
     loaded: Loaded | None = None
 
@@ -33,10 +36,10 @@ def load_problem(exc: LoadError, path: str) -> Problem:
 PARALLEL_MIN_FILES = 2000
 
 
-def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, FileResult]:
+def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, FileResult[Any]]:
     root, schema, paths = args
     view = RegistryView(DirSource(root), schema=schema)
-    out: dict[str, FileResult] = {}
+    out: dict[str, FileResult[Any]] = {}
     for path in paths:
         res = view.result_for(path)
         if res is not None:
@@ -50,7 +53,7 @@ class RegistryView:
     def __init__(self, source: Source, schema: bool = False) -> None:
         self.source = source
         self.schema = schema
-        self._cache: dict[str, FileResult] = {}
+        self._cache: dict[str, FileResult[Any]] = {}
         self._entries: list[Entry] | None = None
         self._versions: dict[str, list[str]] | None = None
         self._pointers: dict[tuple[str, str], str] | None = None
@@ -87,10 +90,11 @@ class RegistryView:
         return out
 
     # -- loading -----------------------------------------------------------------------------
-    def _load(self, path: str, kind: str, schema_kind: str) -> FileResult:
+    def _load(self, path: str, kind: str, schema_kind: str) -> FileResult[Any]:
         hit = self._cache.get(path)
         if hit is not None:
             return hit
+        res: FileResult[Any]
         try:
             loaded = self.source.load(path)
         except LoadError as exc:
@@ -102,7 +106,7 @@ class RegistryView:
         self._cache[path] = res
         return res
 
-    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult:
+    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult[Any]:
         if self.schema:
             from registry.schemas import schema_errors
 
@@ -148,9 +152,9 @@ class RegistryView:
         for part in parts:
             self._cache.update(part)
 
-    def settings_result(self) -> FileResult:
+    def settings_result(self) -> FileResult[Settings]:
         """Settings (the strict default when there is no file) and their problems."""
-        res = self._load(SETTINGS, "settings", "settings")
+        res = cast("FileResult[Settings]", self._load(SETTINGS, "settings", "settings"))
         if res.record is None and not res.problems:
             return FileResult(Settings())
         return res
@@ -169,25 +173,27 @@ class RegistryView:
         rec = self.settings_result().record
         return rec if isinstance(rec, Settings) else Settings()
 
-    def version_result(self, prompt_id: str, version: str) -> FileResult:
+    def version_result(self, prompt_id: str, version: str) -> FileResult[PromptVersion]:
         """The version record (None when absent or broken) and its problems."""
-        return self._load(version_path(prompt_id, version), "version", "prompt-version")
+        res = self._load(version_path(prompt_id, version), "version", "prompt-version")
+        return cast("FileResult[PromptVersion]", res)
 
     def version(self, prompt_id: str, version: str) -> PromptVersion | None:
         """The version, or None when it does not exist or does not load."""
         rec = self.version_result(prompt_id, version).record
         return rec if isinstance(rec, PromptVersion) else None
 
-    def pointer_result(self, environment: str, prompt_id: str) -> FileResult:
+    def pointer_result(self, environment: str, prompt_id: str) -> FileResult[PromptDeployment]:
         """The pointer record (None when absent or broken) and its problems."""
-        return self._load(pointer_path(environment, prompt_id), "pointer", "deployment")
+        res = self._load(pointer_path(environment, prompt_id), "pointer", "deployment")
+        return cast("FileResult[PromptDeployment]", res)
 
     def pointer(self, environment: str, prompt_id: str) -> PromptDeployment | None:
         """The pointer, or None when absent or broken."""
         rec = self.pointer_result(environment, prompt_id).record
         return rec if isinstance(rec, PromptDeployment) else None
 
-    def result_for(self, path: str) -> FileResult | None:
+    def result_for(self, path: str) -> FileResult[Any] | None:
         """Load any managed file by path; None for unmanaged or unexpected paths."""
         c = classify(path)
         if c is None:

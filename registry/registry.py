@@ -292,7 +292,7 @@ class PromptRegistry:
         try:
             res = src_view.version_result(prompt_id, ev.version)
         finally:
-            src_view.source.close()  # type: ignore[attr-defined]
+            src_view.source.close()
         if not isinstance(res.record, PromptVersion):
             why = "; ".join(str(p) for p in res.problems) or "its file does not exist there"
             raise NotFoundError(

@@ -31,8 +31,6 @@ from registry.store import DirSource, GitSource
 if TYPE_CHECKING:
     from registry.catfile import CatFile
 
-_MISSING = object()
-
 
 class Snapshot:
     """One registry state; ``active()`` answers from a per-snapshot cache."""
@@ -81,16 +79,18 @@ class Snapshot:
     def active(self, prompt_id: str, environment: str) -> PromptVersion | None:
         """The version active in ``environment``; cached after the first call."""
         key = (prompt_id, environment)
-        hit: PromptVersion | object | None = self._active.get(key, _MISSING)
-        if hit is not _MISSING:
-            return hit  # type: ignore[return-value]
+        # A hit raises nothing, so the warm path is one dict lookup (try costs nothing in 3.11).
+        try:
+            return self._active[key]
+        except KeyError:
+            pass
         with self._lock:
-            hit = self._active.get(key, _MISSING)
-            if hit is _MISSING:
+            try:
+                return self._active[key]
+            except KeyError:
                 resolved = self._resolve(prompt_id, environment)
                 self._active[key] = resolved
                 return resolved
-        return hit  # type: ignore[return-value]
 
     def verify(self, prompt_id: str, environment: str) -> None:
         """Resolve without caching or watching; raises what ``active`` would."""
@@ -113,9 +113,9 @@ class Snapshot:
         if res.problems:
             raise ValidationError(str(res.problems[0]), list(res.problems))
         ptr = res.record
-        if ptr is None:
+        if ptr is None or ptr.version is None:
             return None
-        ver = ptr.version  # type: ignore[attr-defined]
+        ver = ptr.version
         if watch:
             self._watch(f"prompts/{prompt_id}/{ver}.yaml")
         vres = self.view.version_result(prompt_id, ver)

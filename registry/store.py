@@ -48,6 +48,10 @@ class Source(Protocol):
         """The parsed file at ``path``, None when absent; raises LoadError when unreadable."""
         ...
 
+    def close(self) -> None:
+        """Release what the source holds open (a git process); reading again reopens it."""
+        ...
+
 
 def _names_a_file(path: str) -> bool:
     """Whether ``path`` is where a version, pointer or suite file belongs."""
@@ -161,6 +165,11 @@ class GitSource:
         self._cat = cat or CatFile(root)
         self._own_cat = cat is None
         self._entries: dict[str, TreeEntry] | None = None
+
+    @property
+    def cat(self) -> CatFile:
+        """The cat-file process, for another source of the same repository to share."""
+        return self._cat
 
     def _tree(self) -> dict[str, TreeEntry]:
         if self._entries is None:
