@@ -12,20 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from registry.errors import TemplateError
+from registry.errors import TemplateError, TemplateSyntaxError
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{|\}")
 ALLOWED_TYPES = (str, int, float, bool)
-
-
-class TemplateSyntaxError(TemplateError):
-    """Raised when a template contains a placeholder or brace that is not allowed."""
-
-    def __init__(self, message: str, offset: int, line: int) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.line = line  # 1-based line within the template text
 
 
 def _line_of(text: str, offset: int) -> int:
