@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from registry.catfile import CatFile
-from registry.errors import GitError, InvalidTimeError, LoadError, ShallowCloneError
+from registry.errors import GitError, LoadError, ShallowCloneError
+from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
 from registry.gitio import is_shallow, run_git, stream_git
 from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
 from registry.models import PromptDeployment

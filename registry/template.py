@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from registry.errors import TemplateError, TemplateSyntaxError
+from registry.errors import TemplateError
+from registry.errors import TemplateSyntaxError as TemplateSyntaxError  # re-exported
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{|\}")

@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from registry.errors import LoadError, YamlEditError
+from registry.errors import LoadError
+from registry.errors import YamlEditError as YamlEditError  # re-exported
 
 EVALUATION_FIELDS = ("tested", "evaluation_score", "evaluation")
 
