@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code  # the command has printed what it found
     except RegistryError as exc:
         if show_tb:
-            traceback.print_exc()
+            _print_traceback(exc)
         for line in str(exc).splitlines():
             click.echo(f"promptreg: {line}", err=True)
         return exc.exit_code
@@ -494,7 +494,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _internal_error(exc: Exception, show_tb: bool) -> None:
     """A bug: the traceback with ``--traceback``, else one line and how to report it."""
     if show_tb:
-        traceback.print_exception(exc)
+        _print_traceback(exc)
         return
     click.echo(f"promptreg: internal error: {type(exc).__name__}: {exc}", err=True)
     click.echo("promptreg: please report this with the output of --traceback", err=True)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    # Through click, like every other line on stderr (flushed, and captured by CliRunner).
+    click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
