@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from registry.errors import NotFoundError, RegistryError
-from registry.ids import validate_environment, validate_prompt_id, validate_version, version_key
+from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion, Settings
 from registry.reader import RegistryView
 from registry.snapshot import Snapshot, build_snapshot, dir_token
@@ -371,8 +371,3 @@ def _git_source(root: Path, commit: str) -> Any:
     from registry.store import GitSource
 
     return GitSource(root, commit)
-
-
-def sorted_versions(names: list[str]) -> list[str]:
-    """Version strings in SemVer order."""
-    return sorted(names, key=version_key)

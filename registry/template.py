@@ -127,11 +127,6 @@ class Template:
         self.text = text
         self._chunks, self.fields = parse(text)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Unique placeholder names in order of first appearance."""
-        return tuple(dict.fromkeys(self.fields))
-
     def render(self, values: Mapping[str, Any]) -> str:
         """Substitute every placeholder once; values are inserted verbatim, never re-parsed."""
         chunks = self._chunks
@@ -148,11 +143,6 @@ class Template:
             out.append(value if isinstance(value, str) else str(value))
             out.append(chunks[i + 1])
         return "".join(out)
-
-
-def placeholders(text: str) -> tuple[str, ...]:
-    """Unique placeholder names of ``text`` in order; raises TemplateSyntaxError."""
-    return Template(text).names
 
 
 _MUSTACHE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}", re.ASCII)
