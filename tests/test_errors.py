@@ -181,8 +181,8 @@ def test_traceback_shows_where_the_bug_is(reg: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_real_interpreter_shows_no_traceback_for_a_bug(reg: Path) -> None:
-    """The subprocess layer: a registry whose snapshot load hits a bug (injected through
-    sitecustomize-free code: a -c program patching the loader) exits 3 without a traceback."""
+    """The subprocess layer: a real interpreter whose first snapshot load hits a bug (a
+    ``-c`` program replaces the loader, then runs ``main``) exits 3 without a traceback."""
     import sys
 
     program = (
