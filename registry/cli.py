@@ -21,19 +21,24 @@ from registry.cli_common import (
     VERSION,
     Ctx,
     add_root_option,
-    die,
     emit_json,
     json_option,
     pass_ctx,
     table,
 )
-from registry.errors import RegistryError
+from registry.errors import (
+    EXIT_INTERNAL,
+    EnvironmentNotConfiguredError,
+    NotFoundError,
+    PolicyError,
+    ProblemsReported,
+    RegistryError,
+    ValidationError,
+)
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import Problem, PromptDeployment, PromptVersion
 from registry.policy import Candidate, judge
 from registry.registry import PromptRegistry
-
-EXIT_INTERNAL = 3
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +54,7 @@ EXIT_INTERNAL = 3
 @click.pass_context
 def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
     """promptreg: versioned prompts, deployments and rollbacks, with git as the database."""
-    ctx.obj = Ctx(root, traceback)
+    ctx.obj = Ctx(root)  # --traceback is read by main, which handles every error
 
 
 # -- init ----------------------------------------------------------------------------------------
@@ -111,7 +116,7 @@ def _update_schemas(root: Path) -> None:
     from registry.scaffold import init_schema_copies
 
     if not any((root / p).exists() for p in (*MANAGED_DIRS, SETTINGS)):
-        die(
+        raise NotFoundError(
             f"{root} is not a registry (no prompts/, deployments/ or promptreg.yaml); run `promptreg init` first"
         )
     lines = init_schema_copies(root, update=True)
@@ -159,7 +164,7 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
     if broken:
         for p in broken:
             click.echo(f"promptreg: {p}", err=True)
-        sys.exit(1)
+        raise ProblemsReported()
 
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
@@ -168,15 +173,15 @@ def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
     view = c.reg.view()
     versions = view.version_index().get(prompt_id)
     if not versions:
-        die(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
+        raise NotFoundError(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
     if version is None:
         version = versions[-1]
     validate_version(version)
     res = view.version_result(prompt_id, version)
     if res.problems and res.record is None:
-        die("\n".join(str(p) for p in res.problems))
+        raise ValidationError("\n".join(str(p) for p in res.problems), res.problems)
     if not isinstance(res.record, PromptVersion):
-        die(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
+        raise NotFoundError(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
     return res.record
 
 
@@ -284,7 +289,7 @@ def status(c: Ctx, environment: str | None, as_json: bool) -> None:
                 " (promptreg check --all for details)",
                 err=True,
             )
-        sys.exit(1)
+        raise ProblemsReported()
 
 
 def _status_table(rows: list[dict[str, Any]]) -> None:
@@ -346,7 +351,7 @@ def render(
     values = _parse_vars(variables)  # a usage error before the registry is read
     v = _active(c, prompt_id, environment, strict=True)
     if v is None:
-        die(f"nothing is deployed for {prompt_id} in {environment}")
+        raise NotFoundError(f"nothing is deployed for {prompt_id} in {environment}")
     out = v.render(**values)
     if as_json:
         emit_json(
@@ -377,12 +382,12 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
     view = c.reg.view()
     settings = view.checked_settings()
     if settings.get(environment) is None:
-        die(
+        raise EnvironmentNotConfiguredError(
             f"environment {environment!r} is not configured; configured: {', '.join(settings.names)}"
         )
     res = view.pointer_result(environment, prompt_id)
     if res.problems:
-        die("\n".join(str(p) for p in res.problems))
+        raise ValidationError("\n".join(str(p) for p in res.problems), res.problems)
     ptr = res.record
     if not isinstance(ptr, PromptDeployment) or ptr.version is None:
         return None
@@ -391,7 +396,10 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
         why = "\n".join(str(p) for p in vres.problems) or (
             f"{ptr.version} does not exist (prompts/{prompt_id}/{ptr.version}.yaml)"
         )
-        die(f"{environment} points {prompt_id} at {ptr.version}, which cannot be read:\n{why}")
+        raise ValidationError(
+            f"{environment} points {prompt_id} at {ptr.version}, which cannot be read:\n{why}",
+            vres.problems,
+        )
     v = replace(vres.record, is_active=True)
     policy = settings.get(environment)
     assert policy is not None
@@ -399,7 +407,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
     problems = [p.message for p in judge(Candidate(v, environment, policy, promotion=None))]
     problems += [str(p) for p in vres.problems]
     if strict and problems:
-        die("\n".join(problems))
+        raise PolicyError("\n".join(problems))
     for message in problems:
         click.echo(f"promptreg: warning: {message}", err=True)
     return v
@@ -445,10 +453,12 @@ for _command in cli.commands.values():
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and map errors to exit codes: 1 refused, 2 usage, 3 internal."""
+    """Run the CLI; the one place that turns an exception into an exit code and a message:
+    0 done, 1 refused (``RegistryError.exit_code``), 2 usage (click), 3 internal, 130
+    interrupted. Commands raise; none of them exits."""
     show_tb = "--traceback" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(
+        code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="promptreg",
             standalone_mode=False,
@@ -459,29 +469,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+    except ProblemsReported as exc:
+        return exc.exit_code  # the command has printed what it found
     except RegistryError as exc:
         if show_tb:
-            traceback.print_exc()
+            _print_traceback(exc)
         for line in str(exc).splitlines():
             click.echo(f"promptreg: {line}", err=True)
         return exc.exit_code
     except SystemExit as exc:
+        # click's own exit on a closed output pipe (EPIPE).
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception:
-        if show_tb:
-            traceback.print_exc()
-        else:
-            exc_type, exc_val, _ = sys.exc_info()
-            click.echo(
-                f"promptreg: internal error: {exc_type.__name__ if exc_type else ''}: {exc_val}",
-                err=True,
-            )
-            click.echo("promptreg: please report this with the output of --traceback", err=True)
+    except Exception as exc:
+        _internal_error(exc, show_tb)
         return EXIT_INTERNAL
-    return 0
+    # An int is click's code from ``ctx.exit`` (``--version``, ``--help``: 0).
+    return code if isinstance(code, int) else 0
+
+
+def _internal_error(exc: Exception, show_tb: bool) -> None:
+    """A bug: the traceback with ``--traceback``, else one line and how to report it."""
+    if show_tb:
+        _print_traceback(exc)
+        return
+    click.echo(f"promptreg: internal error: {type(exc).__name__}: {exc}", err=True)
+    click.echo("promptreg: please report this with the output of --traceback", err=True)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    # Through click, like every other line on stderr (flushed, and captured by CliRunner).
+    click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)

@@ -8,24 +8,22 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from registry.errors import RegistryError
+from registry.errors import NotFoundError, RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_INTERNAL = 3
 
 
 class Ctx:
     """Options shared by every command."""
 
-    def __init__(self, root: str | None, traceback: bool) -> None:
+    def __init__(self, root: str | None = None) -> None:
         self.root_opt = root
-        self.traceback = traceback
         self._reg: PromptRegistry | None = None
 
     @property
@@ -41,23 +39,17 @@ class Ctx:
         return self.reg.root
 
     def require_registry(self) -> Path:
-        """The registry root; exits 1 when it holds neither prompts/ nor deployments/ (an
-        empty table there would read as an empty registry)."""
+        """The registry root; raises NotFoundError when it holds neither prompts/ nor
+        deployments/ (an empty table there would read as an empty registry)."""
         from registry.paths import DEPLOYMENTS, PROMPTS
 
         root = self.root
         if not any((root / d).is_dir() for d in (PROMPTS, DEPLOYMENTS)):
-            die(
+            raise NotFoundError(
                 f"{root} is not a promptreg registry: it has no prompts/ or deployments/ folder;"
                 " run `promptreg init` or pass -C PATH"
             )
         return root
-
-
-def die(message: str, code: int = 1) -> NoReturn:
-    for line in message.splitlines() or [message]:
-        click.echo(f"promptreg: {line}" if not line.startswith(" ") else line, err=True)
-    sys.exit(code)
 
 
 def emit_json(data: Any) -> None:

@@ -32,6 +32,7 @@ from registry.errors import (
     AlreadyExistsError,
     EnvironmentNotConfiguredError,
     NotFoundError,
+    ProblemsReported,
     RegistryError,
 )
 from registry.ids import Bump, SemVer, validate_prompt_id
@@ -295,7 +296,7 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
         if res.passed and not no_record:
             click.echo(f"recorded tested: true in prompts/{prompt_id}/{version}.yaml")
     if not res.passed:
-        sys.exit(1)
+        raise ProblemsReported()
 
 
 @click.command()
@@ -505,7 +506,7 @@ def check(
     )
     _report_check(problems, summary, output_format)
     if any(p.is_error for p in problems):
-        sys.exit(1)
+        raise ProblemsReported()
 
 
 def _check_format(output_format: str | None, as_json: bool) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from registry.catfile import CatFile
-from registry.errors import GitError, LoadError, RegistryError, ShallowCloneError
+from registry.errors import GitError, LoadError, ShallowCloneError
+from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
 from registry.gitio import is_shallow, run_git, stream_git
 from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
@@ -28,10 +29,6 @@ _RFC3339 = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
-
-
-class InvalidTimeError(RegistryError, ValueError):
-    """Raised when a time is not an RFC 3339 timestamp with a zone, or is naive."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from registry.errors import TemplateError, ValidationError
 from registry.template import Template
 
 ROLES = ("system", "user", "assistant")
-ACTIONS = ("deploy", "rollback")
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 
 
@@ -271,12 +269,3 @@ def rfc3339(when: datetime, name: str) -> str:
             " datetime.now(timezone.utc)"
         )
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def is_finite_score(value: object) -> bool:
-    """True for a real number in 0..1 (bools excluded)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return 0 <= value <= 1  # math.isfinite() overflows on a huge int
-    return isinstance(value, float) and math.isfinite(value) and 0 <= value <= 1

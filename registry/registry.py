@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from registry.errors import NotFoundError, RegistryError
-from registry.ids import validate_environment, validate_prompt_id, validate_version, version_key
+from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion, Settings
 from registry.reader import RegistryView
 from registry.snapshot import Snapshot, build_snapshot, dir_token
@@ -172,9 +172,14 @@ class PromptRegistry:
         except Exception as exc:
             # Whatever went wrong with the new state, requests keep the last good snapshot.
             if prev is None:
-                if isinstance(exc, RegistryError):
-                    raise
-                raise RegistryError(f"{self.root}: the registry cannot be read: {exc!r}") from exc
+                # Nothing to keep serving. A refusal says what is wrong and a folder the
+                # process cannot read is the caller's to fix; anything else is a bug in
+                # promptreg and propagates unchanged (the CLI reports it as internal, exit 3).
+                if isinstance(exc, OSError):
+                    raise RegistryError(
+                        f"{self.root}: the registry cannot be read: {exc!r}"
+                    ) from exc
+                raise
             message = str(exc) if isinstance(exc, RegistryError) else f"update rejected: {exc!r}"
             if self.last_error != message:
                 log.warning("promptreg: keeping snapshot %s: %s", prev.ident, message)
@@ -366,8 +371,3 @@ def _git_source(root: Path, commit: str) -> Any:
     from registry.store import GitSource
 
     return GitSource(root, commit)
-
-
-def sorted_versions(names: list[str]) -> list[str]:
-    """Version strings in SemVer order."""
-    return sorted(names, key=version_key)

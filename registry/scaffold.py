@@ -75,10 +75,6 @@ jobs:
         run: promptreg check --base "origin/$GITHUB_BASE_REF" --format github
 """
 
-CI_HINT = """\
-# Deployment pointers. Protect deployments/production/ with CODEOWNERS and branch protection.
-"""
-
 
 def init_registry(root: Path, *, workflow: bool = True) -> list[str]:
     """Create what is missing of a registry skeleton under ``root``; return what was made.

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from registry.errors import UnsupportedKeyword
 from registry.schemafiles import installed_schema_text
 
 __all__ = [
@@ -59,10 +60,6 @@ _KEYWORDS = frozenset(
         "allOf", "if", "then", "else",
     }
 )  # fmt: skip
-
-
-class UnsupportedKeyword(ValueError):
-    """A schema uses a keyword this interpreter does not apply."""
 
 
 def is_valid_kind(kind: str, data: Any) -> bool:

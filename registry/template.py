@@ -13,19 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from registry.errors import TemplateError
+from registry.errors import TemplateSyntaxError as TemplateSyntaxError  # re-exported
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{|\}")
 ALLOWED_TYPES = (str, int, float, bool)
-
-
-class TemplateSyntaxError(TemplateError):
-    """Raised when a template contains a placeholder or brace that is not allowed."""
-
-    def __init__(self, message: str, offset: int, line: int) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.line = line  # 1-based line within the template text
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -135,11 +127,6 @@ class Template:
         self.text = text
         self._chunks, self.fields = parse(text)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Unique placeholder names in order of first appearance."""
-        return tuple(dict.fromkeys(self.fields))
-
     def render(self, values: Mapping[str, Any]) -> str:
         """Substitute every placeholder once; values are inserted verbatim, never re-parsed."""
         chunks = self._chunks
@@ -156,11 +143,6 @@ class Template:
             out.append(value if isinstance(value, str) else str(value))
             out.append(chunks[i + 1])
         return "".join(out)
-
-
-def placeholders(text: str) -> tuple[str, ...]:
-    """Unique placeholder names of ``text`` in order; raises TemplateSyntaxError."""
-    return Template(text).names
 
 
 _MUSTACHE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}", re.ASCII)

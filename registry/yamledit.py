@@ -20,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from registry.errors import LoadError
+from registry.errors import YamlEditError as YamlEditError  # re-exported
 
 EVALUATION_FIELDS = ("tested", "evaluation_score", "evaluation")
 
@@ -28,10 +29,6 @@ _BREAKS = "\r\n\x85\u2028\u2029"
 _BLOCK_STYLES = ("|", ">")
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
-
-
-class YamlEditError(LoadError):
-    """Raised when the evaluation fields cannot be set without changing anything else."""
 
 
 def set_evaluation_fields(

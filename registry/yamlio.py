@@ -30,7 +30,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-from registry.errors import LoadError
+from registry.errors import YamlError
 
 __all__ = [
     "MAX_DEPTH",
@@ -52,25 +52,6 @@ _MAX_NUMBER_CHARS = 4300
 
 # The C parser is several times faster; only its events are used, never its composer.
 _LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class YamlError(LoadError):
-    """Raised when a YAML file is refused: unreadable, too large, malformed or a banned feature.
-
-    ``code`` is a stable short code such as ``yaml-duplicate-key``; the message names the file and
-    line, what is wrong and what to do.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        path: str | None = None,
-        line: int | None = None,
-        *,
-        code: str = "yaml-syntax",
-    ) -> None:
-        super().__init__(message, path, line)
-        self.code = code
 
 
 PathKey = tuple[str | int, ...]
