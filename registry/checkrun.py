@@ -91,7 +91,7 @@ def _check_state(
     present = {e.path for e in view.entries()}
     gone = [p for p in selected if p not in present and not os.path.lexists(root / p)]
     if gone and has_git:
-        from registry.gitio import run_git
+        from registry.gitio.run import run_git
 
         # Files git tracks are deletions, which are fine to name (`git diff --name-only`).
         out = run_git(root, "ls-tree", "-r", "--name-only", "-z", "HEAD", "--", *gone, check=False)
@@ -112,10 +112,10 @@ def _check_state(
 def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
     """Whether a version was active in an environment on the first-parent chain of ``rev``
     (one history read per pointer, only for rollbacks that would need a promotion)."""
-    from registry.catfile import CatFile
+    from registry.gitio.catfile import CatFile
     from registry.history import history
     from registry.paths import pointer_path
-    from registry.yamlio import load_yaml_bytes
+    from registry.yamlio.load import load_yaml_bytes
 
     cats: list[CatFile] = []
 
@@ -164,7 +164,7 @@ def _rel(root: Path, cwd: Path, f: str) -> str | None:
 
 
 def _changed_pointers_worktree(root: Path) -> set[str]:
-    from registry.gitio import run_git
+    from registry.gitio.run import run_git
 
     out = run_git(
         root, "status", "--porcelain", "-z", "--untracked-files=all", "--", DEPLOYMENTS, check=False
@@ -180,7 +180,7 @@ def _release_base(root: Path, head: str, base: str | None) -> str:
     """Where versions count as released for a commit: where the branch left ``base`` (or
     origin's default branch, or else the branch's upstream); HEAD itself when there is none of
     these. Versions added on the branch since can still be amended before they are merged."""
-    from registry.gitio import merge_base, rev_parse
+    from registry.gitio.run import merge_base, rev_parse
 
     candidates = (
         [base]
@@ -219,7 +219,7 @@ def _check_staged(
     ``named`` checked in full against the staged state (None: every file). pre-commit names
     the staged files on a commit and every tracked one on ``run --all-files``, so the second
     checks the whole registry state."""
-    from registry.gitio import diff_names, rev_parse
+    from registry.gitio.run import diff_names, rev_parse
 
     problems = list(problems or [])
     head = rev_parse(root, "HEAD")
@@ -290,7 +290,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 
 def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
-    from registry.gitio import diff_names, is_shallow, merge_base, rev_parse
+    from registry.gitio.run import diff_names, is_shallow, merge_base, rev_parse
 
     if rev_parse(root, base) is None:
         hint = (
@@ -353,7 +353,7 @@ def released_breaks(
 def _released_breaks_worktree(
     root: Path, view: RegistryView, problems: list[Problem]
 ) -> list[Problem]:
-    from registry.gitio import rev_parse
+    from registry.gitio.run import rev_parse
 
     head = rev_parse(root, "HEAD")
     if head is None:

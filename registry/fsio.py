@@ -196,7 +196,7 @@ def _git_repo(root: Path) -> Iterator[Any]:
 
 def git_identity(root: Path) -> str | None:
     """``user.name <user.email>`` from git config, or None when either is unset."""
-    from registry.gitio import run_git
+    from registry.gitio.run import run_git
 
     def get(key: str) -> str:
         try:
@@ -226,7 +226,7 @@ def resolve_actor(root: Path, given: str | None, flag: str = "--by") -> str:
 
 def uncommitted(root: Path, paths: Sequence[str]) -> list[str]:
     """Which of ``paths`` differ between the working tree and HEAD (untracked included)."""
-    from registry.gitio import run_git
+    from registry.gitio.run import run_git
 
     out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
     return sorted(

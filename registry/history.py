@@ -12,15 +12,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from registry.catfile import CatFile
 from registry.errors import GitError, LoadError, ShallowCloneError
 from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
-from registry.gitio import is_shallow, run_git, stream_git
+from registry.gitio.catfile import CatFile
+from registry.gitio.refs import resolve_head
+from registry.gitio.run import is_shallow, run_git, stream_git
 from registry.ids import is_valid_id, is_valid_version, validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
-from registry.refs import resolve_head
-from registry.yamlio import load_yaml_bytes
+from registry.yamlio.load import load_yaml_bytes
 
 REMOVE = "remove"  # the action of an event that deletes the pointer
 

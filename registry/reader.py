@@ -14,7 +14,7 @@ from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, pointer_path, version_path
 from registry.records import build_pointer, build_settings, build_version
 from registry.store import FILE, DirSource, Entry, Source
-from registry.yamlio import Loaded, YamlError
+from registry.yamlio.load import Loaded, YamlError
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ from registry.models import (
     Settings,
 )
 from registry.template import Template, TemplateSyntaxError
-from registry.yamlio import Loaded
+from registry.yamlio.load import Loaded
 
 TIME_FIELDS = frozenset({"created_at", "deployed_at", "evaluated_at"})
 _DATE_TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2}))?")

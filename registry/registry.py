@@ -21,8 +21,8 @@ from registry.snapshot import Snapshot, build_snapshot, dir_token
 from registry.store import DirSource
 
 if TYPE_CHECKING:
-    from registry.catfile import CatFile
     from registry.evaluate import EvalResult
+    from registry.gitio.catfile import CatFile
 
 log = logging.getLogger("promptreg")
 
@@ -122,7 +122,7 @@ class PromptRegistry:
         if not self._git:
             return None
         if self._cat is None:
-            from registry.catfile import CatFile
+            from registry.gitio.catfile import CatFile
 
             self._cat = CatFile(self.root)
         return self._cat
@@ -143,7 +143,7 @@ class PromptRegistry:
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:
-            from registry.refs import head_state
+            from registry.gitio.refs import head_state
 
             return (str(self.root), head_state(self.root))
         return (str(self.root), dir_token(self.root, snap))

@@ -10,7 +10,7 @@ from registry.fsio import atomic_write
 from registry.paths import SETTINGS
 from registry.schemafiles import modeline_target, write_copies
 from registry.vscode import SETTINGS_PATH, write_settings
-from registry.yamldump import modeline
+from registry.yamlio.dump import modeline
 
 SETTINGS_TEXT = (
     modeline(modeline_target("settings", SETTINGS))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.records import TIME_FIELDS, date_problem
 from registry.schemafiles import KINDS, installed_schema_text
-from registry.yamlio import boolean_hint
+from registry.yamlio.load import boolean_hint
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from registry.errors import NotFoundError
 from registry.paths import MANAGED_DIRS, SETTINGS, classify
-from registry.yamlio import Loaded, YamlError, load_yaml_bytes, load_yaml_file
+from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes, load_yaml_file
 
 if TYPE_CHECKING:
-    from registry.catfile import CatFile
-    from registry.gitio import TreeEntry
+    from registry.gitio.catfile import CatFile
+    from registry.gitio.run import TreeEntry
 
 FILE, SYMLINK, OTHER = "file", "symlink", "other"
 _FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -146,8 +146,8 @@ class GitSource:
     """Files of one git commit (or the index), read through one persistent cat-file."""
 
     def __init__(self, root: Path, rev: str | None, cat: CatFile | None = None) -> None:
-        from registry.catfile import CatFile
-        from registry.gitio import rev_parse
+        from registry.gitio.catfile import CatFile
+        from registry.gitio.run import rev_parse
 
         self.root = root
         if rev is None:
@@ -173,7 +173,7 @@ class GitSource:
 
     def _tree(self) -> dict[str, TreeEntry]:
         if self._entries is None:
-            from registry.gitio import ls_index, ls_tree
+            from registry.gitio.run import ls_index, ls_tree
 
             wanted = (*MANAGED_DIRS, SETTINGS)
             if self.commit is None:

@@ -25,7 +25,7 @@ from registry.policy import Candidate, judge, pointer_move
 from registry.reader import RegistryView
 from registry.schemafiles import modeline_target
 from registry.store import DirSource
-from registry.yamldump import dump_yaml
+from registry.yamlio.dump import dump_yaml
 
 if TYPE_CHECKING:
     from registry.evaluate import EvalResult
@@ -126,7 +126,7 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
     ValidationError when ``tested``, a score or an evaluation is given (evaluation sets them)."""
     from registry.records import build_version
     from registry.schemas import schema_errors
-    from registry.yamlio import load_yaml_bytes
+    from registry.yamlio.load import load_yaml_bytes
 
     _refuse_evaluation_fields(v)
     if not isinstance(v.created_at, str):
@@ -346,7 +346,7 @@ def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
     """``d`` (a pointer left as it is) with the commit that last changed its file and that
     commit's author; both stay None when the pointer has uncommitted changes or no commit."""
     from registry.fsio import uncommitted
-    from registry.gitio import run_git
+    from registry.gitio.run import run_git
 
     rel = pointer_path(d.environment, d.prompt_id)
     if not (root / ".git").exists() or uncommitted(root, [rel]):
@@ -361,7 +361,7 @@ def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
 
 def _author(root: Path, sha: str) -> str:
     """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
-    from registry.gitio import run_git
+    from registry.gitio.run import run_git
 
     out = run_git(root, "show", "-s", "--encoding=UTF-8", "--format=%an <%ae>", sha)
     return out.decode("utf-8", "replace").strip()
@@ -478,7 +478,7 @@ def evaluate(
     from registry.evaluate import run_suite
     from registry.models import fingerprint
     from registry.suites import load_suite
-    from registry.yamledit import set_evaluation_fields
+    from registry.yamlio.edit import set_evaluation_fields
 
     validate_prompt_id(prompt_id)
     validate_version(version)

@@ -26,7 +26,7 @@ from registry.schemas import runtime_schema_errors, schema_errors
 from registry.shape_errors import iter_errors, kind_errors
 from registry.shapes import UnsupportedKeyword, compiled_schema, is_valid_kind
 from registry.suites import load_suite, suite_problems
-from registry.yamlio import Loaded, load_yaml_bytes
+from registry.yamlio.load import Loaded, load_yaml_bytes
 from tests.testing import (
     LENIENT_SETTINGS,
     ROOT,
@@ -166,7 +166,7 @@ def test_every_schema_rule_has_a_negative_example(kind: str) -> None:
 
 
 def test_the_loader_owned_rules_are_refused_by_the_loader() -> None:
-    from registry.yamlio import YamlError
+    from registry.yamlio.load import YamlError
 
     for text in (b"- a list\n", b"environments:\n  2026: {}\n"):
         with pytest.raises(YamlError, match=r"^x\.yaml:\d+: "):

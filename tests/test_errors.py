@@ -72,8 +72,8 @@ def test_every_exception_is_exported(exc: type[BaseException]) -> None:
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("registry.yamlio", "YamlError"),
-        ("registry.yamledit", "YamlEditError"),
+        ("registry.yamlio.load", "YamlError"),
+        ("registry.yamlio.edit", "YamlEditError"),
         ("registry.template", "TemplateSyntaxError"),
         ("registry.history", "InvalidTimeError"),
         ("registry.fsio", "UnsupportedPlatformError"),

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from registry import gitio
-from registry.catfile import CatFile
 from registry.errors import GitError
-from registry.gitio import (
+from registry.gitio import run as gitio
+from registry.gitio.catfile import CatFile
+from registry.gitio.refs import find_root, head_state, resolve_head
+from registry.gitio.run import (
     TreeEntry,
     diff_names,
     is_shallow,
@@ -22,7 +23,6 @@ from registry.gitio import (
     run_git,
     stream_git,
 )
-from registry.refs import find_root, head_state, resolve_head
 from tests.testing import commit_all, git, init_repo, write
 
 

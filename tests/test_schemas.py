@@ -15,7 +15,7 @@ from jsonschema import Draft7Validator
 from registry.ids import is_valid_id, is_valid_version
 from registry.schemafiles import schema_id
 from registry.schemas import KINDS, format_path, load_schema, schema_errors
-from registry.yamlio import load_yaml_bytes
+from registry.yamlio.load import load_yaml_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schemas"

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
-from registry import yamldump, yamlio
 from registry.errors import LoadError, RegistryError
-from registry.yamldump import dump_yaml
-from registry.yamlio import (
+from registry.yamlio import dump as yamldump
+from registry.yamlio import load as yamlio
+from registry.yamlio.dump import dump_yaml
+from registry.yamlio.load import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Loaded,
@@ -447,7 +448,7 @@ def test_missing_file_is_a_yaml_error(tmp_path: Path) -> None:
 DEEP_SCRIPT = """\
 import sys, time
 import yaml
-from registry import yamlio
+from registry.yamlio import load as yamlio
 yamlio._LOADER = getattr(yaml, sys.argv[2])
 if sys.argv[3] == "unlimited-size":
     yamlio.MAX_FILE_BYTES = 10**8

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import IO
 
 from registry.errors import GitError
-from registry.gitio import _OID_RE, _git_env
+from registry.gitio.run import _OID_RE, _git_env
 
 # At most this many request bytes are written before their answers are read; a pipe holds at
 # least a page, so the write never blocks while git waits for us to drain its output.

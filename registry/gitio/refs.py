@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.gitio import _OID_RE, rev_parse
+from registry.gitio.run import _OID_RE, rev_parse
 
 # Refs that live in a linked worktree's own git dir rather than the common dir.
 _PER_WORKTREE = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")

@@ -45,7 +45,7 @@ def set_evaluation_fields(
     stay strings. Raises YamlError when ``text`` is refused by the hardened loader and
     YamlEditError when the edit cannot be made or would change any other field.
     """
-    from registry.yamlio import load_yaml_bytes
+    from registry.yamlio.load import load_yaml_bytes
 
     desired: dict[str, Any] = {
         "tested": tested,

@@ -1,0 +1,1 @@
+"""The untrusted-YAML boundary: load (load, scalars), dump and the comment-preserving edit."""
