@@ -9,6 +9,7 @@ from pathlib import Path
 
 from registry.checks import check_view
 from registry.errors import GitError, LoadError, NotFoundError, RegistryError
+from registry.gitio.repo import is_work_tree
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify, version_path
 from registry.reader import RegistryView
@@ -57,7 +58,7 @@ def _check_state(
     base: str | None,
     cwd: Path | None,
 ) -> tuple[list[Problem], str]:
-    has_git = (root / ".git").exists()
+    has_git = is_work_tree(root)
     if (staged or base) and not has_git:
         raise NotFoundError(f"--staged and --base need a git repository; {root} is not one")
     if staged:

@@ -191,7 +191,7 @@ ACTOR = checked(_check_actor)
 
 def require_person_option(value: str | None, flag: str, commit: bool) -> None:
     """With --commit an explicit actor must be ``Name <email>`` (git needs the email)."""
-    from registry.fsio import require_person
+    from registry.gitio.commit import require_person
 
     if commit and value is not None:
         try:

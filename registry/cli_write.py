@@ -145,7 +145,7 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
         model=base.model if base else None,
     )  # fmt: skip
     if not v.author:
-        from registry.fsio import resolve_actor
+        from registry.gitio.commit import resolve_actor
 
         v = replace(v, author=resolve_actor(c.root, None, "--author"))
     written = c.reg.register(v, commit=commit)

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from registry.errors import NotFoundError, RegistryError
+from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion, Settings
 from registry.reader import RegistryView
@@ -52,11 +53,9 @@ def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
     if not start.is_dir():
         raise NotFoundError(f"registry path {str(start)!r} is not a directory")
     if path is not None:
-        return start, (start / ".git").exists()
-    for cand in (start, *start.parents):
-        if (cand / ".git").exists():
-            return cand, True
-    return start, False
+        return start, is_work_tree(start)
+    top = find_work_tree(start)
+    return (start, False) if top is None else (top, True)
 
 
 class PromptRegistry:
@@ -139,7 +138,7 @@ class PromptRegistry:
             self._cat = None
         self.root = real
         if self._source == "auto":
-            self._git = (real / ".git").exists()
+            self._git = is_work_tree(real)
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:

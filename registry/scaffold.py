@@ -7,6 +7,7 @@ from pathlib import Path
 
 from registry import __version__
 from registry.fsio import atomic_write
+from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.paths import SETTINGS
 from registry.schemafiles import modeline_target, write_copies
 from registry.vscode import SETTINGS_PATH, write_settings
@@ -134,9 +135,7 @@ def not_at_repository_root(root: Path) -> Path | None:
     """The enclosing git work tree when ``root`` is below its top: pre-commit and GitHub read
     their files only at the top, so a registry there gets no hook and no CI check."""
     here = root.resolve()
-    if (here / ".git").exists():
-        return None
-    return next((p for p in here.parents if (p / ".git").exists()), None)
+    return None if is_work_tree(here) else find_work_tree(here.parent)
 
 
 def init_schema_copies(root: Path, *, update: bool = False) -> list[str]:

@@ -17,7 +17,9 @@ from registry.errors import (
     RegistryError,
     ValidationError,
 )
-from registry.fsio import Transaction, commit_paths, require_person, resolve_actor, write_lock
+from registry.fsio import Transaction, write_lock
+from registry.gitio.commit import commit_paths, require_person, resolve_actor
+from registry.gitio.repo import is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
@@ -254,7 +256,7 @@ def _require_committed(
     the settings and the promotion source pointer may not exist only in the working tree."""
     if not commit:
         return
-    from registry.fsio import uncommitted
+    from registry.gitio.commit import uncommitted
     from registry.paths import SETTINGS
 
     deps = [version_path(v.prompt_id, v.version), SETTINGS]
@@ -273,7 +275,7 @@ def _require_committed(
 def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
     """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
     that exists only in the working tree (or differs from HEAD) is refused."""
-    from registry.fsio import uncommitted
+    from registry.gitio.commit import uncommitted
 
     if Path(rel_suite).is_absolute():
         return
@@ -306,7 +308,7 @@ def _hook_files(root: Path, suite: Suite) -> list[str]:
 def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Suite) -> None:
     """With --commit, the hooks a suite calls from the registry must be committed too: a
     clone must be able to re-run the evaluation the commit records."""
-    from registry.fsio import uncommitted
+    from registry.gitio.commit import uncommitted
 
     files = _hook_files(root, suite)
     dirty = uncommitted(root, files) if files else []
@@ -345,11 +347,11 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
 def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
     """``d`` (a pointer left as it is) with the commit that last changed its file and that
     commit's author; both stay None when the pointer has uncommitted changes or no commit."""
-    from registry.fsio import uncommitted
+    from registry.gitio.commit import uncommitted
     from registry.gitio.run import run_git
 
     rel = pointer_path(d.environment, d.prompt_id)
-    if not (root / ".git").exists() or uncommitted(root, [rel]):
+    if not is_work_tree(root) or uncommitted(root, [rel]):
         return d
     out = run_git(root, "-c", "log.follow=false", "log", "-1", "--encoding=UTF-8",
                   "--format=%H%x00%an <%ae>", "--", rel, check=False)  # fmt: skip
@@ -414,7 +416,7 @@ def _ran(root: Path, environment: str, v: PromptVersion) -> bool:
     """Whether git's history shows ``environment`` running ``v`` (False without git)."""
     from registry.history import history
 
-    if not (root / ".git").exists():
+    if not is_work_tree(root):
         return False
     events = history(root, v.prompt_id, environment, (environment,))
     return any(e.version == v.version for e in events)

@@ -10,9 +10,7 @@ PACKAGE = ROOT / "registry"
 
 
 def _subpackages() -> set[str]:
-    return {
-        ".".join(init.parent.relative_to(ROOT).parts) for init in PACKAGE.rglob("__init__.py")
-    }
+    return {".".join(init.parent.relative_to(ROOT).parts) for init in PACKAGE.rglob("__init__.py")}
 
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:
@@ -25,3 +23,24 @@ def test_no_module_is_left_beside_a_package_of_its_name() -> None:
     """A package replaced a module (``yamlio.py`` became ``yamlio/``); no stale copy remains."""
     stale = [p for p in PACKAGE.rglob("*.py") if p.with_suffix("").is_dir()]
     assert stale == []
+
+
+def test_only_gitio_repo_looks_for_dot_git() -> None:
+    """ "Where is ``.git``" has one answer, ``registry/gitio/repo.py``."""
+    spelled = [
+        p.relative_to(ROOT).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if '".git"' in p.read_text(encoding="utf-8") or "gitdir:" in p.read_text(encoding="utf-8")
+    ]
+    assert spelled == ["registry/gitio/repo.py"]
+
+
+def test_only_gitio_commit_imports_gitpython() -> None:
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if any(
+            line.strip() in ("import git", "from git import") for line in p.read_text().splitlines()
+        )
+    ]
+    assert users == ["registry/gitio/commit.py"]

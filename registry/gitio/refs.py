@@ -1,52 +1,15 @@
-"""HEAD tracking in pure Python for the hot path: the work tree root, a change token, the commit."""
+"""HEAD tracking in pure Python for the hot path: a change token and the commit."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from registry.gitio.repo import git_dirs, read_bytes
 from registry.gitio.run import _OID_RE, rev_parse
 
 # Refs that live in a linked worktree's own git dir rather than the common dir.
 _PER_WORKTREE = ("refs/bisect/", "refs/worktree/", "refs/rewritten/")
-
-
-def find_root(start: Path) -> Path | None:
-    """The top of the work tree enclosing ``start`` (a ``.git`` folder or file), else None."""
-    here = Path(start).resolve()
-    for cand in (here, *here.parents):
-        marker = cand / ".git"
-        if (marker / "HEAD").is_file() or (marker.is_file() and _gitdir_of(cand) is not None):
-            return cand
-    return None
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _gitdir_of(root: Path) -> Path | None:
-    text = _read(root / ".git")
-    if text is None or not text.startswith(b"gitdir:"):
-        return None
-    target = Path(os.fsdecode(text[len(b"gitdir:") :].strip()))
-    return target if target.is_absolute() else root / target
-
-
-def _git_dirs(root: Path) -> tuple[Path, Path] | None:
-    """(git dir, common dir) of the work tree at ``root``."""
-    dotgit = root / ".git"
-    gitdir = dotgit if dotgit.is_dir() else _gitdir_of(root)
-    if gitdir is None:
-        return None
-    common = _read(gitdir / "commondir")
-    if common is None:
-        return gitdir, gitdir
-    target = Path(os.fsdecode(common.strip()))
-    return gitdir, target if target.is_absolute() else gitdir / target
 
 
 def _symref(content: bytes | None) -> str | None:
@@ -73,11 +36,11 @@ def _stat(path: Path) -> str:
 
 def head_state(root: Path) -> tuple[str, ...]:
     """A token that changes whenever HEAD's commit may have changed (no process)."""
-    dirs = _git_dirs(Path(root))
+    dirs = git_dirs(Path(root))
     if dirs is None:
         return ("no-git",)
     gitdir, common = dirs
-    head = _read(gitdir / "HEAD")
+    head = read_bytes(gitdir / "HEAD")
     state = [(head or b"").decode("utf-8", "replace").strip(), _stat(gitdir / "HEAD")]
     target = _symref(head)
     if target is not None:
@@ -89,7 +52,7 @@ def head_state(root: Path) -> tuple[str, ...]:
 
 
 def _packed_ref(common: Path, name: str) -> bytes | None:
-    data = _read(common / "packed-refs")
+    data = read_bytes(common / "packed-refs")
     if data is None:
         return None
     at = data.find(b" " + os.fsencode(name) + b"\n")
@@ -104,10 +67,10 @@ _ASK_GIT = "?"
 
 
 def _resolve_head_files(root: Path) -> str | None:
-    dirs = _git_dirs(root)
+    dirs = git_dirs(root)
     if dirs is None or (dirs[1] / "reftable").is_dir():
         return _ASK_GIT
-    content = _read(dirs[0] / "HEAD")
+    content = read_bytes(dirs[0] / "HEAD")
     for _ in range(5):  # HEAD -> branch, plus a few symbolic refs at most
         if content is None:
             return _ASK_GIT
@@ -116,7 +79,7 @@ def _resolve_head_files(root: Path) -> str | None:
         name = _symref(content)
         if name is None:
             return _ASK_GIT
-        content = _read(_ref_file(dirs, name))
+        content = read_bytes(_ref_file(dirs, name))
         if content is None:
             # No loose ref: packed, or an unborn branch.
             packed = _packed_ref(dirs[1], name)
