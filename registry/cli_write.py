@@ -156,7 +156,7 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
 def _warn_about_new_version(c: Ctx, prompt_id: str, version: str) -> None:
     """On stderr, what ``check`` will say of the file just written: ``{{name}}`` placeholders
     that render literally, and placeholders added within a major (the exit code stays 0)."""
-    from registry.checks import breaking_variables, mustache_warnings
+    from registry.check.rules import breaking_variables, mustache_warnings
     from registry.paths import version_path
 
     path = version_path(prompt_id, version)
@@ -495,7 +495,7 @@ def check(
     as_json: bool,
 ) -> None:
     """Validate the registry; exit 1 when any problem is found."""
-    from registry.checkrun import run_check
+    from registry.check.run import run_check
 
     output_format = _check_format(output_format, as_json)
     if files and base is not None and not staged:
@@ -523,7 +523,7 @@ def _report_check(problems: list[Problem], summary: str, output_format: str) -> 
         emit_json([p.to_dict() for p in problems])
         return
     if output_format == "github":
-        from registry.annotations import annotation
+        from registry.check.annotations import annotation
 
         for p in problems:
             click.echo(annotation(p))

@@ -22,7 +22,7 @@ from registry.snapshot import Snapshot, build_snapshot, dir_token
 from registry.store import DirSource
 
 if TYPE_CHECKING:
-    from registry.evaluate import EvalResult
+    from registry.evals.run import EvalResult
     from registry.gitio.catfile import CatFile
 
 log = logging.getLogger("promptreg")

@@ -30,8 +30,8 @@ from registry.store import DirSource
 from registry.yamlio.dump import dump_yaml
 
 if TYPE_CHECKING:
-    from registry.evaluate import EvalResult
-    from registry.suites import Suite
+    from registry.evals.run import EvalResult
+    from registry.evals.suite import Suite
 
 
 def now_rfc3339() -> str:
@@ -477,9 +477,9 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:  # fmt: skip
     """Run the suite against the version; on pass (and ``record``) write the evaluation."""
-    from registry.evaluate import run_suite
+    from registry.evals.run import run_suite
+    from registry.evals.suite import load_suite
     from registry.models import fingerprint
-    from registry.suites import load_suite
     from registry.yamlio.edit import set_evaluation_fields
 
     validate_prompt_id(prompt_id)

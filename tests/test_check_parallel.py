@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from registry import reader
-from registry.checkrun import run_check
+from registry.check.run import run_check
 from tests.testing import commit_all, pointer_yaml, version_yaml, write
 
 

@@ -19,13 +19,13 @@ import pytest
 
 from registry import PromptRegistry, ValidationError
 from registry.errors import EvaluationError
+from registry.evals.suite import load_suite, suite_problems
 from registry.models import Problem
 from registry.records import build_pointer, build_settings, build_version
 from registry.schemafiles import KINDS
 from registry.schemas import runtime_schema_errors, schema_errors
 from registry.shape_errors import iter_errors, kind_errors
 from registry.shapes import UnsupportedKeyword, compiled_schema, is_valid_kind
-from registry.suites import load_suite, suite_problems
 from registry.yamlio.load import Loaded, load_yaml_bytes
 from tests.testing import (
     LENIENT_SETTINGS,

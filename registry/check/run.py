@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from registry.checks import check_view
+from registry.check.rules import check_view
 from registry.errors import GitError, LoadError, NotFoundError, RegistryError
 from registry.gitio.repo import is_work_tree
 from registry.models import Problem

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import EvaluationError
-from registry.suites import Suite
+from registry.evals.suite import Suite
 
 ASSERTION_TYPES = (
     "contains",

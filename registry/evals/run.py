@@ -1,4 +1,4 @@
-"""Running an evaluation suite: judge each case and score a prompt version (hooks: hooks.py).
+"""Running an evaluation suite: judge each case and score a prompt version.
 
 Each case renders the version with the case's ``vars``. The judged output is the rendered
 text itself (for chat prompts: the message contents joined with a blank line, ``"\\n\\n"``),
@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import EvaluationError, TemplateError
-from registry.hooks import (
+from registry.evals.imports import (
     Hook,
     describe_error,
     import_root,
     prepare_hooks,
 )
+from registry.evals.suite import Assertion, Case, Suite
 from registry.models import PromptVersion
-from registry.suites import Assertion, Case, Suite
 
 _SCORE_DIGITS = 6
 

@@ -264,8 +264,8 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
     if loaded is None:
         return []
     if view.schema:
+        from registry.evals.suite import suite_problems
         from registry.schemas import schema_errors
-        from registry.suites import suite_problems
 
         errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:
