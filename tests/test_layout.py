@@ -44,3 +44,28 @@ def test_only_gitio_commit_imports_gitpython() -> None:
         )
     ]
     assert users == ["registry/gitio/commit.py"]
+
+
+def test_only_the_cli_package_imports_click() -> None:
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if any(
+            line.strip() == "import click" or line.strip().startswith("from click")
+            for line in p.read_text(encoding="utf-8").splitlines()
+        )
+    ]
+    assert users and all(u.startswith("registry/cli/") for u in users)
+
+
+def test_every_command_family_is_registered() -> None:
+    """Each ``registry/cli`` module's ``COMMANDS`` are on the group, with ``-C`` after them."""
+    import importlib
+
+    from registry.cli.app import cli
+
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        module = importlib.import_module(f"registry.cli.{path.stem}")
+        for command in getattr(module, "COMMANDS", []):
+            assert cli.commands[command.name] is command
+            assert any("-C" in p.opts for p in command.params), command.name
