@@ -17,9 +17,9 @@ from registry.errors import NotFoundError, RegistryError
 from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion, Settings
-from registry.reader import RegistryView
 from registry.snapshot import Snapshot, build_snapshot, dir_token
-from registry.store import DirSource
+from registry.sources import DirSource
+from registry.view import RegistryView
 
 if TYPE_CHECKING:
     from registry.evals.run import EvalResult
@@ -367,6 +367,6 @@ class PromptRegistry:
 
 
 def _git_source(root: Path, commit: str) -> Any:
-    from registry.store import GitSource
+    from registry.sources import GitSource
 
     return GitSource(root, commit)

@@ -25,8 +25,8 @@ from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptVersion, Settings
 from registry.paths import DEPLOYMENTS, SETTINGS, classify
 from registry.policy import Candidate, judge
-from registry.reader import RegistryView
-from registry.store import DirSource, GitSource
+from registry.sources import DirSource, GitSource
+from registry.view import RegistryView
 
 if TYPE_CHECKING:
     from registry.gitio.catfile import CatFile

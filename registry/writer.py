@@ -24,9 +24,9 @@ from registry.ids import validate_environment, validate_prompt_id, validate_vers
 from registry.models import Message, Problem, PromptDeployment, PromptVersion
 from registry.paths import pointer_path, suite_path, version_path
 from registry.policy import Candidate, judge, pointer_move
-from registry.reader import RegistryView
-from registry.schemafiles import modeline_target
-from registry.store import DirSource
+from registry.schema.files import modeline_target
+from registry.sources import DirSource
+from registry.view import RegistryView
 from registry.yamlio.dump import dump_yaml
 
 if TYPE_CHECKING:
@@ -126,8 +126,8 @@ def _refuse_evaluation_fields(v: PromptVersion) -> None:
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
     """Write a new version file; it is always untested. Raises AlreadyExistsError, and
     ValidationError when ``tested``, a score or an evaluation is given (evaluation sets them)."""
-    from registry.records import build_version
-    from registry.schemas import schema_errors
+    from registry.decode import build_version
+    from registry.schema.validate import schema_errors
     from registry.yamlio.load import load_yaml_bytes
 
     _refuse_evaluation_fields(v)

@@ -77,7 +77,7 @@ def test_every_exception_is_exported(exc: type[BaseException]) -> None:
         ("registry.template", "TemplateSyntaxError"),
         ("registry.history", "InvalidTimeError"),
         ("registry.fsio", "UnsupportedPlatformError"),
-        ("registry.shapes", "UnsupportedKeyword"),
+        ("registry.schema.shapes", "UnsupportedKeyword"),
     ],
 )
 def test_the_old_import_paths_still_work(module: str, name: str) -> None:
@@ -150,7 +150,7 @@ def _boom(*_args: object, **_kw: object) -> None:
 
 
 INJECTED = [
-    ("registry.reader.RegistryView.version_result", ("show", "greet")),
+    ("registry.view.RegistryView.version_result", ("show", "greet")),
     ("registry.status.status_rows", ("status",)),
     ("registry.writer.deploy", ("deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR)),
     ("registry.writer.register", ("new", "greet", "--bump", "patch", "-d", "Fix", "--author", ACTOR)),

@@ -1,4 +1,4 @@
-"""The hardened YAML loader (registry/yamlio.py) and the writer (registry/yamldump.py)."""
+"""The hardened YAML loader (registry/yamlio/load.py) and the writer (registry/yamlio/dump.py)."""
 
 from __future__ import annotations
 

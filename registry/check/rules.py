@@ -11,8 +11,8 @@ from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, expected_layout, version_path
 from registry.policy import Candidate, judge, pointer_move
-from registry.reader import FileResult, RegistryView, load_problem
-from registry.store import FILE, SYMLINK
+from registry.sources import FILE, SYMLINK
+from registry.view import FileResult, RegistryView, load_problem
 
 WasActive = Callable[[str, str, str], bool]
 
@@ -265,7 +265,7 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
         return []
     if view.schema:
         from registry.evals.suite import suite_problems
-        from registry.schemas import schema_errors
+        from registry.schema.validate import schema_errors
 
         errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:

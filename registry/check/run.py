@@ -12,8 +12,8 @@ from registry.errors import GitError, LoadError, NotFoundError, RegistryError
 from registry.gitio.repo import is_work_tree
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify, version_path
-from registry.reader import RegistryView
-from registry.store import DirSource, GitSource
+from registry.sources import DirSource, GitSource
+from registry.view import RegistryView
 
 # Fields a reviewer may still change on a released version: re-evaluation results.
 MUTABLE_FIELDS = frozenset({"tested", "evaluation_score", "evaluation"})
@@ -41,7 +41,7 @@ def schema_copy_problems(root: Path) -> list[Problem]:
     """A warning for each schema copy in ``schemas/`` that differs from the installed
     promptreg's: editors would validate against an old shape. A registry without the folder
     gets none."""
-    from registry.schemafiles import REFRESH_HINT, outdated_copies
+    from registry.schema.files import REFRESH_HINT, outdated_copies
 
     return [
         Problem("schema-outdated", rel, None, f"{why}; {REFRESH_HINT}", severity="warning")

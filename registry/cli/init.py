@@ -34,7 +34,7 @@ def init(c: Ctx, directory: str | None, update_schemas: bool, no_workflow: bool)
     """Create a registry skeleton in DIRECTORY (default: -C PATH, else the enclosing git
     repository, else the current directory, as every other command finds the registry)."""
     from registry.registry import find_root
-    from registry.scaffold import (
+    from registry.scaffold.skeleton import (
         init_editor_settings,
         init_registry,
         init_schema_copies,
@@ -71,7 +71,7 @@ def init(c: Ctx, directory: str | None, update_schemas: bool, no_workflow: bool)
 
 def _update_schemas(root: Path) -> None:
     from registry.paths import MANAGED_DIRS, SETTINGS
-    from registry.scaffold import init_schema_copies
+    from registry.scaffold.skeleton import init_schema_copies
 
     if not any((root / p).exists() for p in (*MANAGED_DIRS, SETTINGS)):
         raise NotFoundError(

@@ -25,7 +25,7 @@ from registry.errors import (
 )
 from registry.ids import Bump, SemVer, validate_prompt_id
 from registry.models import Message, PromptVersion
-from registry.reader import RegistryView
+from registry.view import RegistryView
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -48,7 +48,7 @@ class Suite:
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """What the JSON Schema cannot see: regexes that do not compile, is_json values that
     would be silently ignored, and duplicate case names (results are reported by name)."""
-    from registry.schemas import format_path
+    from registry.schema.validate import format_path
 
     seen: set[str] = set()
     for i, case in enumerate(data["cases"]):
@@ -76,7 +76,7 @@ def suite_problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], st
 def load_suite(path: Path, display_path: str) -> Suite:
     """Load and validate a suite file; raises EvaluationError listing every problem as
     ``path:line: message``, one per line."""
-    from registry.schemas import schema_errors
+    from registry.schema.validate import schema_errors
     from registry.yamlio.load import load_yaml_file
 
     try:

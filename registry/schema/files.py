@@ -31,7 +31,7 @@ REFRESH_HINT = "refresh the copies with `promptreg init --update-schemas`"
 # The wheel ships the top-level schemas/ folder as this package (package-dir in pyproject);
 # a source tree, or an editable install made before that mapping, reads <repo>/schemas.
 _RESOURCE_PACKAGE = "registry.schema_files"
-_PACKAGE_DIR = Path(__file__).resolve().parent / "schema_files"
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent / "schema_files"  # registry/schema_files
 _SOURCE_DIR = _PACKAGE_DIR.parent.parent / SCHEMAS_DIR
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.fsio import atomic_write
-from registry.schemafiles import FILE_GLOBS, KINDS, schema_copy_path
+from registry.schema.files import FILE_GLOBS, KINDS, schema_copy_path
 
 SETTINGS_PATH = ".vscode/settings.json"
 SCHEMAS_KEY = "yaml.schemas"

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from registry.records import TIME_FIELDS, date_problem
-from registry.schemafiles import KINDS, installed_schema_text
+from registry.decode import TIME_FIELDS, date_problem
+from registry.schema.files import KINDS, installed_schema_text
 from registry.yamlio.load import boolean_hint
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
 
 def runtime_schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
     """As ``schema_errors``, without jsonschema: the runtime's shape check (see shapes.py)."""
-    from registry.shape_errors import kind_errors
+    from registry.schema.shape_errors import kind_errors
 
     return _problems(kind_errors(kind, data))
 
@@ -207,7 +207,7 @@ def _alternatives(
 def _best_match(error: _Error) -> _Error | None:
     """The most relevant error of a failed oneOf/anyOf branch; a ShapeError's context
     is searched without jsonschema (the shallowest error first)."""
-    from registry.shape_errors import ShapeError
+    from registry.schema.shape_errors import ShapeError
 
     if isinstance(error, ShapeError):
         return min(error.context, key=lambda e: len(e.absolute_path), default=None)

@@ -9,8 +9,8 @@ from registry import __version__
 from registry.fsio import atomic_write
 from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.paths import SETTINGS
-from registry.schemafiles import modeline_target, write_copies
-from registry.vscode import SETTINGS_PATH, write_settings
+from registry.scaffold.vscode import SETTINGS_PATH, write_settings
+from registry.schema.files import modeline_target, write_copies
 from registry.yamlio.dump import modeline
 
 SETTINGS_TEXT = (

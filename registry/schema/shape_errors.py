@@ -1,6 +1,6 @@
 """Why a file breaks its JSON Schema: the schema walked again, for a file ``shapes.py``
 refused, as errors with the attribute names of jsonschema's ``ValidationError`` (the ones
-``schemas.py`` turns into messages). Loaded only when the runtime meets a broken file."""
+``validate.py`` turns into messages). Loaded only when the runtime meets a broken file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.shapes import compiled_schema, is_number, is_type, is_valid_kind, json_equal, regex
+from registry.schema.shapes import (
+    compiled_schema,
+    is_number,
+    is_type,
+    is_valid_kind,
+    json_equal,
+    regex,
+)
 
 __all__ = ["ShapeError", "is_valid", "iter_errors", "kind_errors"]
 

@@ -3,19 +3,19 @@
 ``promptreg check`` validates every file with jsonschema, while ``import registry`` must stay
 light: applications that only call ``get_active`` do not pay for jsonschema, and a test
 asserts the runtime never imports it. The runtime used to restate the schemas by hand in
-``records.py``, and the two copies drifted: files that ``check`` refuses decoded without
+``decode.py``, and the two copies drifted: files that ``check`` refuses decoded without
 complaint. The choices were: tighten the hand-written copy (still two statements of every
 rule, kept equal only by tests); compile the schemas with jsonschema or a code generator on
 the hot path (imports jsonschema, or adds a dependency and a build step); or read the *same*
 schema files at runtime and apply them with a small interpreter. This module is the last:
-each shape rule is written once, in the schema, and ``records.py`` adds only what a schema
+each shape rule is written once, in the schema, and ``decode.py`` adds only what a schema
 cannot say. The interpreter covers exactly the Draft 7 keywords the schemas use; a schema
 with any other keyword is refused when compiled (``UnsupportedKeyword``), so a schema change
 cannot silently weaken the runtime.
 
 A valid file costs one call of the predicate each schema is compiled into here. Only a refused
 file is walked again, by ``shape_errors.py``, whose errors carry the attributes of
-jsonschema's ``ValidationError`` that ``schemas.py`` words: the runtime and ``check`` give the
+jsonschema's ``ValidationError`` that ``validate.py`` words: the runtime and ``check`` give the
 same message at the same line. ``tests/test_decode_agreement.py`` holds the two validators to
 that on the whole example-file corpus and on mutations of it.
 
@@ -33,7 +33,7 @@ from functools import cache
 from typing import Any
 
 from registry.errors import UnsupportedKeyword
-from registry.schemafiles import installed_schema_text
+from registry.schema.files import installed_schema_text
 
 __all__ = [
     "UnsupportedKeyword",
@@ -260,7 +260,7 @@ def regex(pattern: str) -> re.Pattern[str]:
 
 
 def is_number(value: Any) -> bool:
-    # As schemas.py's type checker: YAML has .nan and .inf, JSON has neither.
+    # As validate.py's type checker: YAML has .nan and .inf, JSON has neither.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return not isinstance(value, float) or math.isfinite(value)

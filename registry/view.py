@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
+from registry.decode import build_pointer, build_settings, build_version
 from registry.errors import LoadError
 from registry.ids import version_key
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, pointer_path, version_path
-from registry.records import build_pointer, build_settings, build_version
-from registry.store import FILE, DirSource, Entry, Source
+from registry.sources import FILE, DirSource, Entry, Source
 from registry.yamlio.load import Loaded, YamlError
 
 T = TypeVar("T")
@@ -108,7 +108,7 @@ class RegistryView:
 
     def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult[Any]:
         if self.schema:
-            from registry.schemas import schema_errors
+            from registry.schema.validate import schema_errors
 
             errs = schema_errors(schema_kind, loaded.data)
             if errs:

@@ -70,12 +70,12 @@ class _Collector:
         """Add a problem per broken schema rule of the file; whether there was one."""
         if shape_checked:
             return False
-        from registry.shapes import is_valid_kind  # on first load, not on `import registry`
+        from registry.schema.shapes import is_valid_kind  # on first load, not on `import registry`
 
         if is_valid_kind(kind, self.loaded.data):
             return False
         # Only a broken file pays for the messages; schemas imports this module.
-        from registry.schemas import runtime_schema_errors
+        from registry.schema.validate import runtime_schema_errors
 
         for where, message in runtime_schema_errors(kind, self.loaded.data):
             self.add("schema", where, message)
