@@ -69,3 +69,36 @@ def test_every_command_family_is_registered() -> None:
         for command in getattr(module, "COMMANDS", []):
             assert cli.commands[command.name] is command
             assert any("-C" in p.opts for p in command.params), command.name
+
+
+def _readme_tree() -> tuple[set[str], set[str]]:
+    """(modules, folders) the README's Development tree lists, as paths below ``registry/``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    dev = text[text.index("\n## Development\n") :]
+    block = dev[dev.index("```text\nregistry/\n") :].split("```")[1]
+    modules, folders, stack = set(), set(), []
+    for line in block.splitlines()[2:]:
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip(" "))) // 2 - 1
+        name = line.split()[0]
+        del stack[depth:]
+        if name.endswith("/"):
+            stack.append(name.rstrip("/"))
+            folders.add("/".join(stack))
+        else:
+            modules.add("/".join([*stack, name]))
+    return modules, folders
+
+
+def test_the_readme_tree_lists_every_module() -> None:
+    modules, folders = _readme_tree()
+    actual = {
+        p.relative_to(PACKAGE).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" or p.parent == PACKAGE
+    }
+    assert modules == actual
+    assert folders == {
+        p.parent.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*/__init__.py")
+    }

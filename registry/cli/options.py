@@ -1,4 +1,4 @@
-"""Shared pieces of the command line: the context object, output helpers, options."""
+"""The context object, argument checks and the options every command shares."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""CLI commands that change the registry or read git: new, eval, deploy, rollback, history,
-check."""
+"""promptreg eval, deploy and rollback: the commands that change what is tested or served."""
 
 from __future__ import annotations
 
