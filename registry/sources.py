@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from registry.errors import NotFoundError
 from registry.paths import MANAGED_DIRS, SETTINGS, classify
-from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes, load_yaml_file
+from registry.yamlio.files import load_yaml_file
+from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes
 
 if TYPE_CHECKING:
     from registry.gitio.catfile import CatFile

@@ -19,14 +19,15 @@ import yaml
 from registry.errors import LoadError, RegistryError
 from registry.yamlio import dump as yamldump
 from registry.yamlio import load as yamlio
+from registry.yamlio import scalars
 from registry.yamlio.dump import dump_yaml
+from registry.yamlio.files import load_yaml_file
 from registry.yamlio.load import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Loaded,
     YamlError,
     load_yaml_bytes,
-    load_yaml_file,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +211,7 @@ def test_plain_kind_agrees_with_the_loader() -> None:
     kinds = {type(None): "null", bool: "bool", int: "int", float: "float", str: None}
     for scalar, expected in CORE_SCHEMA:
         if scalar:
-            assert yamlio.plain_kind(scalar) == kinds[type(expected)], scalar
+            assert scalars.plain_kind(scalar) == kinds[type(expected)], scalar
 
 
 def same(a: object, b: object) -> bool:
@@ -449,12 +450,13 @@ DEEP_SCRIPT = """\
 import sys, time
 import yaml
 from registry.yamlio import load as yamlio
+from registry.yamlio.files import load_yaml_file
 yamlio._LOADER = getattr(yaml, sys.argv[2])
 if sys.argv[3] == "unlimited-size":
     yamlio.MAX_FILE_BYTES = 10**8
 start = time.perf_counter()
 try:
-    yamlio.load_yaml_file(sys.argv[1], display_path="deep.yaml")
+    load_yaml_file(sys.argv[1], display_path="deep.yaml")
 except yamlio.YamlError as exc:
     print(exc.code, exc)
     print(f"seconds {time.perf_counter() - start:.3f}")

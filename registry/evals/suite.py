@@ -77,7 +77,7 @@ def load_suite(path: Path, display_path: str) -> Suite:
     """Load and validate a suite file; raises EvaluationError listing every problem as
     ``path:line: message``, one per line."""
     from registry.schema.validate import schema_errors
-    from registry.yamlio.load import load_yaml_file
+    from registry.yamlio.files import load_yaml_file
 
     try:
         loaded = load_yaml_file(path, display_path)

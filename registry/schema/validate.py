@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.decode import TIME_FIELDS, date_problem
 from registry.schema.files import KINDS, installed_schema_text
-from registry.yamlio.load import boolean_hint
+from registry.yamlio.scalars import boolean_hint
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator

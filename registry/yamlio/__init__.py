@@ -1,1 +1,2 @@
-"""The untrusted-YAML boundary: load (load, scalars), dump and the comment-preserving edit."""
+"""The untrusted-YAML boundary: load (with scalars and files), dump, and the comment-preserving
+edit."""

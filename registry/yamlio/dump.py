@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import yaml
 
-from registry.yamlio.load import plain_kind
+from registry.yamlio.scalars import plain_kind
 
 __all__ = ["dump_yaml", "modeline"]
 

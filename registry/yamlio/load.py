@@ -7,11 +7,6 @@ process on deep nesting) and refuses every YAML feature a registry file has no u
 
 from __future__ import annotations
 
-import errno
-import math
-import os
-import re
-import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -31,24 +26,12 @@ from yaml.events import (
 )
 
 from registry.errors import YamlError
+from registry.yamlio.scalars import KIND_WORDS, MERGE, NULL, PLAIN_CACHE, resolve_plain
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_FILE_BYTES",
-    "Loaded",
-    "YamlError",
-    "boolean_hint",
-    "load_yaml_bytes",
-    "load_yaml_file",
-    "plain_kind",
-]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Loaded", "YamlError", "load_yaml_bytes"]
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32  # nesting of mappings/sequences; the top-level mapping is depth 1
-
-# Python refuses to parse longer decimal strings; the same bound keeps a hostile number from
-# costing big-int or float-parsing time.
-_MAX_NUMBER_CHARS = 4300
 
 # The C parser is several times faster; only its events are used, never its composer.
 _LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -78,90 +61,6 @@ class Loaded:
         return lines.get((), 1)
 
 
-# --- implicit scalar resolution: the YAML 1.2 core schema ------------------------------------
-
-_NULL = "null"
-_BOOL = "bool"
-_INT = "int"
-_FLOAT = "float"
-_MERGE = "merge"
-
-# YAML 1.2.2, section 10.3.2 (core schema tag resolution). Everything else is text: no
-# yes/no/on/off booleans, no sexagesimal or "_"-separated numbers, no timestamps (they stay
-# strings so JSON Schema sees what the author wrote), no "=" value key.
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT_RE = re.compile(r"[-+]?[0-9]+")
-_OCT_RE = re.compile(r"0o[0-7]+")
-_HEX_RE = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_INFS = {".inf", ".Inf", ".INF"}
-_SPECIAL_FLOATS: dict[str, float] = {
-    **{sign + word: -math.inf if sign == "-" else math.inf for word in _INFS for sign in "+-"},
-    **{word: math.inf for word in _INFS},
-    ".nan": math.nan,
-    ".NaN": math.nan,
-    ".NAN": math.nan,
-}
-# Only these first characters can start a scalar that is not text.
-_NUMBER_STARTS = frozenset("-+.0123456789")
-
-_KIND_WORDS = {
-    _NULL: "null",
-    _BOOL: "a boolean",
-    _INT: "an integer",
-    _FLOAT: "a number",
-}
-
-# Words YAML 1.1 (PyYAML, older tools) reads as booleans and YAML 1.2 reads as text.
-_YAML11_TRUE = frozenset({"yes", "on", "y"})
-_YAML11_FALSE = frozenset({"no", "off", "n"})
-
-
-def plain_kind(text: str) -> str | None:
-    """What the plain scalar ``text`` is under the YAML 1.2 core schema: "null", "bool",
-    "int", "float", or None for text."""
-    if text in _NULLS:
-        return _NULL
-    if text in _BOOLS:
-        return _BOOL
-    if text[:1] not in _NUMBER_STARTS:
-        return None
-    if _INT_RE.fullmatch(text) or _OCT_RE.fullmatch(text) or _HEX_RE.fullmatch(text):
-        return _INT
-    if text in _SPECIAL_FLOATS or _FLOAT_RE.fullmatch(text):
-        return _FLOAT
-    return None
-
-
-def boolean_hint(value: object) -> str | None:
-    """What to write instead of ``value`` where a boolean is expected, when ``value`` is text
-    meant as one (``yes``, ``off``, a quoted ``"true"``); None otherwise."""
-    if not isinstance(value, str):
-        return None
-    word = value.strip().lower()
-    if word in ("true", "false"):
-        return f"write {word} without quotes"
-    if word in _YAML11_TRUE or word in _YAML11_FALSE:
-        meant = "true" if word in _YAML11_TRUE else "false"
-        return f"write {meant}: only true and false are booleans (YAML 1.2), {value} is text"
-    return None
-
-
-def _number(kind: str, text: str) -> int | float:
-    """The int or float of a plain scalar ``plain_kind`` resolved; ValueError when unreasonable."""
-    if len(text) > _MAX_NUMBER_CHARS:
-        raise ValueError(f"the number is {len(text)} characters long")
-    if kind is _FLOAT:
-        special = _SPECIAL_FLOATS.get(text)
-        return special if special is not None else float(text)
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
-
-
 _TOP_WORDS: dict[type, str] = {
     type(None): "null value",
     bool: "boolean",
@@ -169,48 +68,6 @@ _TOP_WORDS: dict[type, str] = {
     float: "number",
     str: "string",
 }
-
-
-def _shorten(text: str) -> str:
-    return repr(text) if len(text) <= 24 else repr(text[:24]) + "..."
-
-
-# Registry files repeat the same short plain scalars (keys, true/false, null, small numbers)
-# thousands of times; remembering how they resolve skips the regular expressions. Bounded so
-# untrusted input cannot grow it without limit; only immutable values are stored.
-_PLAIN_CACHE: dict[str, tuple[str | None, Any]] = {}
-_CACHE_MAX_ENTRIES = 4096
-_CACHE_MAX_CHARS = 64
-
-
-def _resolve_plain(value: str, event: Any, path: str) -> tuple[str | None, Any]:
-    """(kind, Python value) of a plain scalar by the YAML 1.2 core schema; kind None for text.
-
-    ``<<`` is text too, but is marked so that, as a key, it is refused: YAML 1.1 tools would
-    merge there."""
-    kind = plain_kind(value)
-    resolved: Any = value
-    if kind is _NULL:
-        resolved = None
-    elif kind is _BOOL:
-        resolved = _BOOLS[value]
-    elif kind is _INT or kind is _FLOAT:
-        try:
-            resolved = _number(kind, value)
-        except (ValueError, OverflowError) as exc:
-            raise YamlError(
-                f"the number {_shorten(value)} cannot be represented ({exc});"
-                " quote it if it is meant as text",
-                path,
-                event.start_mark.line + 1,
-                code="yaml-number",
-            ) from None
-    elif value == "<<":
-        kind = _MERGE
-    entry = (kind, resolved)
-    if len(value) <= _CACHE_MAX_CHARS and len(_PLAIN_CACHE) < _CACHE_MAX_ENTRIES:
-        _PLAIN_CACHE[value] = entry
-    return entry
 
 
 def _tag_text(tag: str) -> str:
@@ -228,7 +85,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
     scalar_event = ScalarEvent
     mapping_start = MappingStartEvent
     sequence_start = SequenceStartEvent
-    cache_get = _PLAIN_CACHE.get
+    cache_get = PLAIN_CACHE.get
     max_depth = MAX_DEPTH
 
     lines: dict[PathKey, int] = {}
@@ -255,7 +112,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
             if event.implicit[0]:  # plain scalar: resolve it by the YAML 1.2 core schema
                 cached = cache_get(value)
                 if cached is None:
-                    cached = _resolve_plain(value, event, path)
+                    cached = resolve_plain(value, event, path)
                 kind, resolved = cached
             else:
                 resolved = value
@@ -283,7 +140,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
             elif container is not None:  # a sequence item
                 lines[(*cpath, len(container))] = event.start_mark.line + 1
                 container.append(resolved)
-            elif value == "" and kind is _NULL:
+            elif value == "" and kind is NULL:
                 raise YamlError(
                     "the document is empty; write the file's fields as a mapping (key: value)",
                     path,
@@ -389,7 +246,7 @@ def _refuse_node_property(event: Any, path: str) -> NoReturn:
 
 
 def _refuse_key(value: str, kind: str, path: str, line: int) -> NoReturn:
-    if kind is _MERGE:
+    if kind is MERGE:
         raise YamlError(
             "merge key '<<' is not allowed; write the keys out in full",
             path,
@@ -404,7 +261,7 @@ def _refuse_key(value: str, kind: str, path: str, line: int) -> NoReturn:
             code="yaml-key-type",
         )
     raise YamlError(
-        f"key {value} would be read as {_KIND_WORDS[kind]}, not text;"
+        f"key {value} would be read as {KIND_WORDS[kind]}, not text;"
         f' quote it ("{value}": ...) if it is meant as a key',
         path,
         line,
@@ -424,7 +281,7 @@ def _refuse_top(what: str, path: str, line: int) -> NoReturn:
 # --- public loading API ---------------------------------------------------------------------
 
 
-def _too_large(size: int, path: str) -> YamlError:
+def too_large(size: int, path: str) -> YamlError:
     return YamlError(
         f"file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes"
         f" ({MAX_FILE_BYTES // 1024} KiB); make it smaller",
@@ -436,7 +293,7 @@ def _too_large(size: int, path: str) -> YamlError:
 def load_yaml_bytes(data: bytes, path: str) -> Loaded:
     """Load one untrusted YAML mapping from ``data``; ``path`` is used only in messages."""
     if len(data) > MAX_FILE_BYTES:
-        raise _too_large(len(data), path)
+        raise too_large(len(data), path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -494,77 +351,3 @@ def load_yaml_bytes(data: bytes, path: str) -> Loaded:
             path,
             code="yaml-syntax",
         ) from None
-
-
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def _not_regular(mode: int, path: str) -> YamlError:
-    return YamlError(
-        f"is {_file_kind(mode)}, not a regular file; promptreg reads only regular files",
-        path,
-        code="yaml-not-regular",
-    )
-
-
-def load_yaml_file(path: str | os.PathLike[str], display_path: str | None = None) -> Loaded:
-    """Load one untrusted YAML mapping from a regular file, checking its size before reading."""
-    shown = display_path if display_path is not None else os.fspath(path)
-    try:
-        # lstat first so a FIFO or device is never even opened; fstat again after opening
-        # in case the path was swapped in between.
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise _not_regular(st.st_mode, shown)
-        if st.st_size > MAX_FILE_BYTES:
-            raise _too_large(st.st_size, shown)
-        try:
-            fd = os.open(path, _OPEN_FLAGS)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise _not_regular(stat.S_IFLNK, shown) from None
-            raise
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise _not_regular(st.st_mode, shown)
-            if st.st_size > MAX_FILE_BYTES:
-                raise _too_large(st.st_size, shown)
-            chunks = []
-            remaining = MAX_FILE_BYTES + 1  # a file that grew after fstat is still caught
-            while remaining > 0:
-                chunk = os.read(fd, remaining)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise YamlError(
-            f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable",
-            shown,
-            code="yaml-io",
-        ) from None
-    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    return load_yaml_bytes(data, shown)
