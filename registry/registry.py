@@ -274,7 +274,9 @@ class PromptRegistry:
             # History is what one reads when the current state is broken.
             configured = Settings().names
         # Configured environments in promotion order, then any retired one history knows.
-        found = history.environments_in_history(self.root, prompt_id)
+        from registry.gitio.log import environments_in_history
+
+        found = environments_in_history(self.root, prompt_id)
         envs = tuple(dict.fromkeys([*configured, *sorted(found)]))
         return history.history(self.root, prompt_id, environment, envs)
 

@@ -139,7 +139,7 @@ def require_known(c: Ctx, prompt_id: str, environment: str | None) -> None:
     """Refuse (exit 1) a prompt the registry has never heard of, and an environment that is
     neither configured, nor holds a pointer, nor appears in the prompt's history (a retired
     environment stays valid). Called only when a read found nothing, so git is asked rarely."""
-    from registry.history import environments_in_history
+    from registry.gitio.log import environments_in_history
 
     view = c.reg.view()
     pointers = view.pointer_index()
