@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
+from registry.check.released import (
+    BREAKING,
+    immutability_problems,
+    released_breaks,
+    was_active_at,
+)
 from registry.check.rules import check_view
-from registry.errors import GitError, LoadError, NotFoundError, RegistryError
+from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
 from registry.models import Problem
-from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify, version_path
+from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.sources import DirSource, GitSource
 from registry.view import RegistryView
-
-# Fields a reviewer may still change on a released version: re-evaluation results.
-MUTABLE_FIELDS = frozenset({"tested", "evaluation_score", "evaluation"})
 
 
 def run_check(
@@ -74,7 +75,7 @@ def _check_state(
     if not check_all and files:
         selected, problems = _select(root, cwd or root, files)
     promotions = _changed_pointers_worktree(root) if has_git else set()
-    was_active = _was_active(root, "HEAD") if has_git else None
+    was_active = was_active_at(root, "HEAD") if has_git else None
     problems += check_view(view, selected, promotions, was_active)
     if has_git and any(p.code == BREAKING for p in problems):
         problems = _released_breaks_worktree(root, view, problems)
@@ -108,34 +109,6 @@ def _check_state(
             )
         )
     return problems, f"ok: {len(selected)} file(s) checked in the working tree"
-
-
-def _was_active(root: Path, rev: str) -> Callable[[str, str, str], bool]:
-    """Whether a version was active in an environment on the first-parent chain of ``rev``
-    (one history read per pointer, only for rollbacks that would need a promotion)."""
-    from registry.gitio.catfile import CatFile
-    from registry.history import history
-    from registry.paths import pointer_path
-    from registry.yamlio.load import load_yaml_bytes
-
-    cats: list[CatFile] = []
-
-    def was_active(environment: str, prompt_id: str, version: str) -> bool:
-        path = pointer_path(environment, prompt_id)
-        try:
-            # Unchanged from ``rev``: no promotion. Only git's history counts as evidence:
-            # the pointer's own ``previous_version`` is text anyone can write.
-            if not cats:
-                cats.append(CatFile(root))
-            blob = cats[0].read(f"{rev}:{path}")
-            if blob is not None and load_yaml_bytes(blob, path).data.get("version") == version:
-                return True
-            events = history(root, prompt_id, environment, (environment,), rev=rev)
-        except RegistryError:
-            return False
-        return any(e.version == version for e in events)
-
-    return was_active
 
 
 def _select(root: Path, cwd: Path, files: list[str]) -> tuple[list[str], list[Problem]]:
@@ -241,7 +214,7 @@ def _check_staged(
             view,
             None if named is None else [*managed, *named],
             {p for p in managed if p.startswith(DEPLOYMENTS + "/")},
-            _was_active(root, head),
+            was_active_at(root, head),
         )
         released = _release_base(root, head, base)
         if released != head:
@@ -309,7 +282,7 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         fork_point = merge_base(root, base, head.commit) or base
         changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
-        problems = check_view(head_view, None, pointers, _was_active(root, fork_point))
+        problems = check_view(head_view, None, pointers, was_active_at(root, fork_point))
         base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
         problems += immutability_problems(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
@@ -318,37 +291,6 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
     problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
     n = len(head_view.entries())
     return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
-
-
-BREAKING = "breaking-variables"
-
-
-def released_breaks(
-    problems: list[Problem], view: RegistryView, base_view: RegistryView
-) -> list[Problem]:
-    """A placeholder added within a major by two versions that were both released already
-    cannot be undone (released versions are frozen): it stays visible as a warning, and only a
-    change that brings such a version in is refused."""
-    if not any(p.code == BREAKING for p in problems):
-        return problems
-    released = {e.path for e in base_view.entries()}
-    index = view.version_index()
-    out = []
-    for p in problems:
-        c = classify(p.path) if p.code == BREAKING else None
-        if c is not None and c[0] == "version" and p.path in released:
-            pid, version = c[1]
-            versions = index.get(pid, [])
-            i = versions.index(version) if version in versions else 0
-            if i > 0 and version_path(pid, versions[i - 1]) in released:
-                p = replace(
-                    p,
-                    severity="warning",
-                    message=p.message + " (both were released before, so this stays as it is;"
-                    " the next such change needs a new major)",
-                )
-        out.append(p)
-    return out
 
 
 def _released_breaks_worktree(
@@ -368,54 +310,3 @@ def _released_breaks_worktree(
 
 def _managed(path: str) -> bool:
     return path.split("/", 1)[0] in MANAGED_DIRS or classify(path) is not None
-
-
-def immutability_problems(
-    base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
-) -> list[Problem]:
-    """Released versions (present at the base) must not be deleted, renamed or edited, except
-    for their evaluation fields."""
-    out: list[Problem] = []
-    for status, path, old in changes:
-        src = old if status.startswith("R") and old else path
-        c = classify(src)
-        if c is None or c[0] != "version":
-            continue
-        if status.startswith("D"):
-            out.append(
-                Problem(
-                    "deleted-version",
-                    src,
-                    None,
-                    "a released version may not be deleted; deploy another version instead",
-                )
-            )
-            continue
-        if status.startswith("R"):
-            out.append(
-                Problem(
-                    "renamed-version",
-                    src,
-                    None,
-                    f"a released version may not be renamed (to {path}); create a new version instead",
-                )
-            )
-            continue
-        try:
-            before = base_view.source.load(src)
-            after = head_view.source.load(path)
-        except LoadError:
-            continue  # reported by the file checks of the new state
-        if before is None or after is None:
-            continue
-        for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
-            if before.data.get(key) != after.data.get(key):
-                out.append(
-                    Problem(
-                        "frozen-field",
-                        path,
-                        after.line_of((key,)),
-                        f"'{key}' of a released version may not change; create a new version (promptreg new {c[1][0]} --bump patch)",
-                    )
-                )
-    return out
