@@ -360,9 +360,9 @@ class PromptRegistry:
         progress: Any = None,
     ) -> EvalResult:
         """Run the evaluation suite; on pass (and ``record``) mark the version tested."""
-        from registry import writer
+        from registry.evals.record import evaluate
 
-        return writer.evaluate(
+        return evaluate(
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
             commit=commit, progress=progress,
         )  # fmt: skip

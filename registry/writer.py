@@ -1,28 +1,25 @@
-"""The write path: register, deploy, rollback and evaluate, each under the registry lock."""
+"""The write path: register, deploy and rollback, each under the registry lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry.encode import messages_of, now_rfc3339, version_document
 from registry.errors import (
     AlreadyExistsError,
     EnvironmentNotConfiguredError,
-    EvaluationError,
     NotFoundError,
     PolicyError,
-    RegistryError,
     ValidationError,
 )
 from registry.fsio import Transaction, write_lock
 from registry.gitio.commit import commit_paths, require_person, resolve_actor
 from registry.gitio.repo import is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import Message, Problem, PromptDeployment, PromptVersion
-from registry.paths import pointer_path, suite_path, version_path
+from registry.models import Problem, PromptDeployment, PromptVersion
+from registry.paths import pointer_path, version_path
 from registry.policy import Candidate, judge, pointer_move
 from registry.schema.files import modeline_target
 from registry.sources import DirSource
@@ -30,55 +27,10 @@ from registry.view import RegistryView
 from registry.yamlio.dump import dump_yaml
 
 if TYPE_CHECKING:
-    from registry.evals.run import EvalResult
-    from registry.evals.suite import Suite
+    pass
 
 
-def now_rfc3339() -> str:
-    """The current UTC time as ``2026-11-21T09:30:00Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def version_document(v: PromptVersion) -> dict[str, Any]:
-    """The file mapping of a new (untested) version, in the documented key order."""
-    doc: dict[str, Any] = {
-        "prompt_id": v.prompt_id,
-        "version": v.version,
-        "description": v.description,
-        "author": v.author,
-        "created_at": v.created_at,
-    }
-    if v.messages is not None:
-        doc["messages"] = [{"role": m.role, "content": m.content} for m in v.messages]
-    else:
-        doc["content"] = v.content
-    if v.variables is not None:
-        doc["variables"] = list(v.variables)
-    if v.model is not None:
-        doc["model"] = dict(v.model)
-    doc["tested"] = False
-    doc["evaluation_score"] = None
-    return doc
-
-
-def _messages(raw: object) -> tuple[Message, ...] | None:
-    """Messages as records: accepts Message objects or {role, content} mappings."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list | tuple):
-        raise ValidationError("messages must be a list of {role, content}")
-    out = []
-    for i, m in enumerate(raw):
-        if isinstance(m, Message):
-            out.append(m)
-        elif isinstance(m, dict) and set(m) == {"role", "content"}:
-            out.append(Message(m["role"], m["content"]))
-        else:
-            raise ValidationError(f"messages[{i}] must be a Message or a {{role, content}} mapping")
-    return tuple(out)
-
-
-def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
+def finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
     if not commit:
         return None
     try:
@@ -88,7 +40,7 @@ def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str
         raise
 
 
-def _actor(root: Path, given: str | None, commit: bool, flag: str = "--by") -> str:
+def writer_actor(root: Path, given: str | None, commit: bool, flag: str = "--by") -> str:
     """Who makes the change; with a commit it must be ``Name <email>``."""
     actor = resolve_actor(root, given, flag)
     if commit:
@@ -140,7 +92,7 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
     v = replace(
         v,
         is_active=False,
-        messages=_messages(v.messages),
+        messages=messages_of(v.messages),
     )
     if not v.created_at:
         v = replace(v, created_at=now_rfc3339())
@@ -170,18 +122,18 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
         tx = Transaction(root)
         try:
             tx.write(rel, text.encode("utf-8"))
-            _finish(root, tx, commit, f"Add {v.prompt_id} {v.version}: {v.description}", v.author)
+            finish(root, tx, commit, f"Add {v.prompt_id} {v.version}: {v.description}", v.author)
         except BaseException:
             tx.rollback()
             raise
     return built
 
 
-def _view(root: Path) -> RegistryView:
+def fresh_view(root: Path) -> RegistryView:
     return RegistryView(DirSource(root))
 
 
-def _require_version(view: RegistryView, prompt_id: str, version: str) -> PromptVersion:
+def require_version(view: RegistryView, prompt_id: str, version: str) -> PromptVersion:
     res = view.version_result(prompt_id, version)
     if res.record is None:
         if res.problems:
@@ -272,54 +224,6 @@ def _require_committed(
         )
 
 
-def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
-    """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
-    that exists only in the working tree (or differs from HEAD) is refused."""
-    from registry.gitio.commit import uncommitted
-
-    if Path(rel_suite).is_absolute():
-        return
-    dirty = uncommitted(root, [rel_suite])
-    if dirty:
-        raise PolicyError(
-            f"cannot commit the evaluation of {prompt_id} {version}: the suite"
-            f" {', '.join(dirty)} has uncommitted changes that the result depends on;"
-            " commit the suite first (or run eval without --commit)"
-        )
-
-
-def _hook_files(root: Path, suite: Suite) -> list[str]:
-    """The registry's own files that the suite's ``module:function`` hooks import: the
-    module's file (or package) and the packages around it."""
-    refs = [suite.target] if suite.target else []
-    refs += [a.value for c in suite.cases for a in c.assertions if a.type == "python"]
-    files: set[str] = set()
-    for ref in refs:
-        if not isinstance(ref, str) or ":" not in ref:
-            continue
-        parts = ref.split(":", 1)[0].split(".")
-        for i in range(1, len(parts) + 1):
-            stem = "/".join(parts[:i])
-            candidates = [f"{stem}/__init__.py"] + ([f"{stem}.py"] if i == len(parts) else [])
-            files.update(c for c in candidates if (root / c).is_file())
-    return sorted(files)
-
-
-def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Suite) -> None:
-    """With --commit, the hooks a suite calls from the registry must be committed too: a
-    clone must be able to re-run the evaluation the commit records."""
-    from registry.gitio.commit import uncommitted
-
-    files = _hook_files(root, suite)
-    dirty = uncommitted(root, files) if files else []
-    if dirty:
-        raise PolicyError(
-            f"cannot commit the evaluation of {prompt_id} {version}: {suite.path} calls code in"
-            f" {', '.join(dirty)}, which has uncommitted changes; commit it first (or run eval"
-            " without --commit)"
-        )
-
-
 def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
     doc: dict[str, Any] = {
         "prompt_id": d.prompt_id,
@@ -337,7 +241,7 @@ def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) 
     tx = Transaction(root)
     try:
         tx.write(rel, text.encode("utf-8"))
-        sha = _finish(root, tx, commit, message, d.deployed_by)
+        sha = finish(root, tx, commit, message, d.deployed_by)
     except BaseException:
         tx.rollback()
         raise
@@ -395,11 +299,11 @@ def deploy(
     validate_version(version)
     validate_environment(environment)
     reason = clean_reason(reason)
-    actor = _actor(root, deployed_by, commit)
+    actor = writer_actor(root, deployed_by, commit)
     with write_lock(root):
-        view = _view(root)
+        view = fresh_view(root)
         _check_env(view, environment)
-        v = _require_version(view, prompt_id, version)
+        v = require_version(view, prompt_id, version)
         current = _current_pointer(view, environment, prompt_id)
         if current is not None and current.version == version:
             return _last_commit(root, current)
@@ -432,9 +336,9 @@ def rollback(
     if to is not None:
         validate_version(to)
     reason = clean_reason(reason)
-    actor = _actor(root, rolled_back_by, commit)
+    actor = writer_actor(root, rolled_back_by, commit)
     with write_lock(root):
-        view = _view(root)
+        view = fresh_view(root)
         _check_env(view, environment)
         current = _current_pointer(view, environment, prompt_id)
         if current is None:
@@ -458,7 +362,7 @@ def rollback(
             )
         if target == current.version:
             return _last_commit(root, current)
-        v = _require_version(view, prompt_id, target)
+        v = require_version(view, prompt_id, target)
         # Going back to what the environment ran needs no promotion; a --to target it never
         # ran is a new version there and must come through promote_from like a deploy.
         promotion = target != current.previous_version and not _ran(root, environment, v)
@@ -469,66 +373,3 @@ def rollback(
             "rollback", reason,
         )  # fmt: skip
         return _write_pointer(root, d, commit, _message("Roll back", d))
-
-
-def evaluate(
-    root: Path, prompt_id: str, version: str, suite: str | None = None, *,
-    record: bool = True, evaluated_by: str | None = None, commit: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> EvalResult:  # fmt: skip
-    """Run the suite against the version; on pass (and ``record``) write the evaluation."""
-    from registry.evals.run import run_suite
-    from registry.evals.suite import load_suite
-    from registry.models import fingerprint
-    from registry.yamlio.edit import set_evaluation_fields
-
-    validate_prompt_id(prompt_id)
-    validate_version(version)
-    actor = _actor(root, evaluated_by, commit) if record else ""
-    view = _view(root)
-    v = _require_version(view, prompt_id, version)
-    rel_suite = suite if suite is not None else suite_path(prompt_id)
-    suite_file = (root / rel_suite) if not Path(rel_suite).is_absolute() else Path(rel_suite)
-    if not suite_file.is_file():
-        raise NotFoundError(
-            f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
-        )
-    if commit and record:
-        _require_committed_suite(root, prompt_id, version, rel_suite)
-    loaded_suite = load_suite(suite_file, rel_suite)
-    if commit and record:
-        _require_committed_hooks(root, prompt_id, version, loaded_suite)
-    if loaded_suite.prompt_id != prompt_id:
-        raise EvaluationError(
-            f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
-        )
-    result = run_suite(v, loaded_suite, root, progress)
-    if not (result.passed and record):
-        return result
-    rel = version_path(prompt_id, version)
-    with write_lock(root):
-        path = root / rel
-        text = path.read_bytes().decode("utf-8")
-        current = _require_version(_view(root), prompt_id, version)
-        if current.fingerprint != v.fingerprint:
-            raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
-        evaluation = {
-            "suite": rel_suite,
-            "threshold": result.threshold,
-            "fingerprint": fingerprint(v.content, v.messages, v.model),
-            "evaluated_at": now_rfc3339(),
-            "evaluated_by": actor,
-        }
-        new_text = set_evaluation_fields(text, True, result.score, evaluation, rel)
-        tx = Transaction(root)
-        try:
-            tx.write(rel, new_text.encode("utf-8"))
-            _finish(
-                root, tx, commit,
-                f"Evaluate {prompt_id} {version}: score {result.score:.3f} >= {result.threshold}",
-                actor,
-            )  # fmt: skip
-        except BaseException:
-            tx.rollback()
-            raise
-    return result
