@@ -307,7 +307,7 @@ class PromptRegistry:
             )
         return replace(res.record, is_active=True)
 
-    # -- writes (see registry.writer) ------------------------------------------------------------
+    # -- writes (registry.writer, registry.deploy, registry.evals.record) ----------------------
     def register(self, version: PromptVersion, *, commit: bool = False) -> PromptVersion:
         """Write a new version file; raises AlreadyExistsError when it exists."""
         from registry import writer
@@ -325,9 +325,9 @@ class PromptRegistry:
         commit: bool = False,
     ) -> PromptDeployment:
         """Point ``environment`` at ``version`` after checking its policy."""
-        from registry import writer
+        from registry import deploy
 
-        return writer.deploy(
+        return deploy.deploy(
             self.root, prompt_id, version, environment, deployed_by, reason=reason, commit=commit
         )
 
@@ -342,9 +342,9 @@ class PromptRegistry:
         commit: bool = False,
     ) -> PromptDeployment:
         """Re-point ``environment`` at its previous version (or ``to``)."""
-        from registry import writer
+        from registry import deploy
 
-        return writer.rollback(
+        return deploy.rollback(
             self.root, prompt_id, environment, rolled_back_by, to=to, reason=reason, commit=commit
         )
 

@@ -77,7 +77,7 @@ def _check_time(value: str) -> None:
 
 
 def _check_reason(value: str) -> None:
-    from registry.writer import clean_reason
+    from registry.deploy import clean_reason
 
     clean_reason(value)
 
