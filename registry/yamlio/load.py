@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -26,7 +26,8 @@ from yaml.events import (
 )
 
 from registry.errors import YamlError
-from registry.yamlio.scalars import KIND_WORDS, MERGE, NULL, PLAIN_CACHE, resolve_plain
+from registry.yamlio.refusals import refuse_key, refuse_node_property, refuse_top
+from registry.yamlio.scalars import NULL, PLAIN_CACHE, resolve_plain
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Loaded", "YamlError", "load_yaml_bytes"]
 
@@ -70,12 +71,6 @@ _TOP_WORDS: dict[type, str] = {
 }
 
 
-def _tag_text(tag: str) -> str:
-    if tag.startswith("tag:yaml.org,2002:"):
-        return "!!" + tag[len("tag:yaml.org,2002:") :]
-    return tag
-
-
 # --- the event walk -------------------------------------------------------------------------
 
 
@@ -106,7 +101,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
 
         if cls is scalar_event:
             if event.anchor is not None or event.tag is not None:
-                _refuse_node_property(event, path)
+                refuse_node_property(event, path)
             value: Any = event.value
             kind: str | None = None
             if event.implicit[0]:  # plain scalar: resolve it by the YAML 1.2 core schema
@@ -125,7 +120,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                 key = None
             elif is_map:  # a mapping key
                 if kind is not None:
-                    _refuse_key(value, kind, path, event.start_mark.line + 1)
+                    refuse_key(value, kind, path, event.start_mark.line + 1)
                 kpath = (*cpath, value)
                 if value in container:
                     raise YamlError(
@@ -148,13 +143,13 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                     code="yaml-empty",
                 )
             else:
-                _refuse_top(
+                refuse_top(
                     _TOP_WORDS.get(type(resolved), "scalar"), path, event.start_mark.line + 1
                 )
 
         elif cls is mapping_start or cls is sequence_start:
             if event.anchor is not None or event.tag is not None:
-                _refuse_node_property(event, path)
+                refuse_node_property(event, path)
             line = event.start_mark.line + 1
             if len(stack) >= max_depth:
                 raise YamlError(
@@ -184,7 +179,7 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                 lines[npath] = line
                 data = new
             else:
-                _refuse_top("list", path, line)
+                refuse_top("list", path, line)
             stack.append((container, cpath, is_map))
             container = new
             cpath = npath
@@ -224,58 +219,6 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
 
         elif cls is not DocumentEndEvent and cls is not StreamStartEvent:
             raise YamlError(f"unexpected YAML event {cls.__name__}", path, code="yaml-syntax")
-
-
-def _refuse_node_property(event: Any, path: str) -> NoReturn:
-    line = event.start_mark.line + 1
-    if event.anchor is not None:
-        raise YamlError(
-            f"anchor &{event.anchor} is not allowed (anchors and aliases are refused);"
-            " write the value out in full",
-            path,
-            line,
-            code="yaml-alias",
-        )
-    raise YamlError(
-        f"explicit tag {_tag_text(event.tag)} is not allowed; remove it"
-        " (quote the value if it is meant as text)",
-        path,
-        line,
-        code="yaml-tag",
-    )
-
-
-def _refuse_key(value: str, kind: str, path: str, line: int) -> NoReturn:
-    if kind is MERGE:
-        raise YamlError(
-            "merge key '<<' is not allowed; write the keys out in full",
-            path,
-            line,
-            code="yaml-merge-key",
-        )
-    if value == "":
-        raise YamlError(
-            "empty key; give the key a name",
-            path,
-            line,
-            code="yaml-key-type",
-        )
-    raise YamlError(
-        f"key {value} would be read as {KIND_WORDS[kind]}, not text;"
-        f' quote it ("{value}": ...) if it is meant as a key',
-        path,
-        line,
-        code="yaml-key-type",
-    )
-
-
-def _refuse_top(what: str, path: str, line: int) -> NoReturn:
-    raise YamlError(
-        f"the top level is a {what}, not a mapping; write the file's fields as key: value pairs",
-        path,
-        line,
-        code="yaml-not-mapping",
-    )
 
 
 # --- public loading API ---------------------------------------------------------------------
