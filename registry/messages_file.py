@@ -5,7 +5,7 @@ from __future__ import annotations
 from registry.errors import LoadError, TemplateError, ValidationError
 from registry.models import ROLES, Message, Problem
 from registry.template import Template, TemplateSyntaxError
-from registry.yamlio import Loaded, load_yaml_bytes
+from registry.yamlio.load import Loaded, load_yaml_bytes
 
 _KEY = "messages"
 

@@ -16,7 +16,7 @@ from registry.models import EnvironmentPolicy, Problem, PromptVersion
 from registry.paths import pointer_path
 
 if TYPE_CHECKING:
-    from registry.reader import RegistryView
+    from registry.view import RegistryView
 
 
 def _never() -> bool:

@@ -14,15 +14,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from registry.errors import NotFoundError, RegistryError
+from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion, Settings
-from registry.reader import RegistryView
 from registry.snapshot import Snapshot, build_snapshot, dir_token
-from registry.store import DirSource
+from registry.sources import DirSource
+from registry.view import RegistryView
 
 if TYPE_CHECKING:
-    from registry.catfile import CatFile
-    from registry.evaluate import EvalResult
+    from registry.evals.run import EvalResult
+    from registry.gitio.catfile import CatFile
 
 log = logging.getLogger("promptreg")
 
@@ -52,11 +53,9 @@ def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
     if not start.is_dir():
         raise NotFoundError(f"registry path {str(start)!r} is not a directory")
     if path is not None:
-        return start, (start / ".git").exists()
-    for cand in (start, *start.parents):
-        if (cand / ".git").exists():
-            return cand, True
-    return start, False
+        return start, is_work_tree(start)
+    top = find_work_tree(start)
+    return (start, False) if top is None else (top, True)
 
 
 class PromptRegistry:
@@ -122,7 +121,7 @@ class PromptRegistry:
         if not self._git:
             return None
         if self._cat is None:
-            from registry.catfile import CatFile
+            from registry.gitio.catfile import CatFile
 
             self._cat = CatFile(self.root)
         return self._cat
@@ -139,11 +138,11 @@ class PromptRegistry:
             self._cat = None
         self.root = real
         if self._source == "auto":
-            self._git = (real / ".git").exists()
+            self._git = is_work_tree(real)
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:
-            from registry.refs import head_state
+            from registry.gitio.refs import head_state
 
             return (str(self.root), head_state(self.root))
         return (str(self.root), dir_token(self.root, snap))
@@ -275,7 +274,9 @@ class PromptRegistry:
             # History is what one reads when the current state is broken.
             configured = Settings().names
         # Configured environments in promotion order, then any retired one history knows.
-        found = history.environments_in_history(self.root, prompt_id)
+        from registry.gitio.log import environments_in_history
+
+        found = environments_in_history(self.root, prompt_id)
         envs = tuple(dict.fromkeys([*configured, *sorted(found)]))
         return history.history(self.root, prompt_id, environment, envs)
 
@@ -306,7 +307,7 @@ class PromptRegistry:
             )
         return replace(res.record, is_active=True)
 
-    # -- writes (see registry.writer) ------------------------------------------------------------
+    # -- writes (registry.writer, registry.deploy, registry.evals.record) ----------------------
     def register(self, version: PromptVersion, *, commit: bool = False) -> PromptVersion:
         """Write a new version file; raises AlreadyExistsError when it exists."""
         from registry import writer
@@ -324,9 +325,9 @@ class PromptRegistry:
         commit: bool = False,
     ) -> PromptDeployment:
         """Point ``environment`` at ``version`` after checking its policy."""
-        from registry import writer
+        from registry import deploy
 
-        return writer.deploy(
+        return deploy.deploy(
             self.root, prompt_id, version, environment, deployed_by, reason=reason, commit=commit
         )
 
@@ -341,9 +342,9 @@ class PromptRegistry:
         commit: bool = False,
     ) -> PromptDeployment:
         """Re-point ``environment`` at its previous version (or ``to``)."""
-        from registry import writer
+        from registry import deploy
 
-        return writer.rollback(
+        return deploy.rollback(
             self.root, prompt_id, environment, rolled_back_by, to=to, reason=reason, commit=commit
         )
 
@@ -359,15 +360,15 @@ class PromptRegistry:
         progress: Any = None,
     ) -> EvalResult:
         """Run the evaluation suite; on pass (and ``record``) mark the version tested."""
-        from registry import writer
+        from registry.evals.record import evaluate
 
-        return writer.evaluate(
+        return evaluate(
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
             commit=commit, progress=progress,
         )  # fmt: skip
 
 
 def _git_source(root: Path, commit: str) -> Any:
-    from registry.store import GitSource
+    from registry.sources import GitSource
 
     return GitSource(root, commit)

@@ -25,11 +25,11 @@ from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptVersion, Settings
 from registry.paths import DEPLOYMENTS, SETTINGS, classify
 from registry.policy import Candidate, judge
-from registry.reader import RegistryView
-from registry.store import DirSource, GitSource
+from registry.sources import DirSource, GitSource
+from registry.view import RegistryView
 
 if TYPE_CHECKING:
-    from registry.catfile import CatFile
+    from registry.gitio.catfile import CatFile
 
 
 class Snapshot:
@@ -169,7 +169,7 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
     """A new snapshot of ``root``; raises RegistryError when it does not load or when any
     entry the previous snapshot served fails to resolve in it."""
     if git:
-        from registry.refs import head_state, resolve_head
+        from registry.gitio.refs import head_state, resolve_head
 
         token: object = head_state(root)
         commit = resolve_head(root)
@@ -216,7 +216,7 @@ def _keys_to_verify(root: Path, git: bool, prev: Snapshot, snap: Snapshot) -> li
     keys = dict.fromkeys(prev.warm_keys)
     changed: list[str] | None = None
     if git and prev.ident != "files" and prev.view.source.__class__ is snap.view.source.__class__:
-        from registry.gitio import diff_names
+        from registry.gitio.run import diff_names
 
         try:
             changed = [p for _, p, _ in diff_names(root, prev.ident, snap.ident)]

@@ -9,8 +9,8 @@ from registry.ids import validate_environment
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import classify, pointer_path
 from registry.policy import Candidate, judge
-from registry.reader import RegistryView
-from registry.store import FILE
+from registry.sources import FILE
+from registry.view import RegistryView
 
 
 def status_rows(view: RegistryView, environment: str | None = None) -> list[dict[str, Any]]:

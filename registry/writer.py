@@ -1,82 +1,32 @@
-"""The write path: register, deploy, rollback and evaluate, each under the registry lock."""
+"""The write path: register a new version, and the steps every write shares (the actor, a
+fresh view, the version it needs, the commit that finishes it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from registry.encode import messages_of, now_rfc3339, version_document
 from registry.errors import (
     AlreadyExistsError,
-    EnvironmentNotConfiguredError,
-    EvaluationError,
     NotFoundError,
-    PolicyError,
-    RegistryError,
     ValidationError,
 )
-from registry.fsio import Transaction, commit_paths, require_person, resolve_actor, write_lock
-from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import Message, Problem, PromptDeployment, PromptVersion
-from registry.paths import pointer_path, suite_path, version_path
-from registry.policy import Candidate, judge, pointer_move
-from registry.reader import RegistryView
-from registry.schemafiles import modeline_target
-from registry.store import DirSource
-from registry.yamldump import dump_yaml
+from registry.fsio import Transaction, write_lock
+from registry.gitio.commit import commit_paths, require_person, resolve_actor
+from registry.models import Problem, PromptVersion
+from registry.paths import version_path
+from registry.schema.files import modeline_target
+from registry.sources import DirSource
+from registry.view import RegistryView
+from registry.yamlio.dump import dump_yaml
 
 if TYPE_CHECKING:
-    from registry.evaluate import EvalResult
-    from registry.suites import Suite
+    pass
 
 
-def now_rfc3339() -> str:
-    """The current UTC time as ``2026-11-21T09:30:00Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def version_document(v: PromptVersion) -> dict[str, Any]:
-    """The file mapping of a new (untested) version, in the documented key order."""
-    doc: dict[str, Any] = {
-        "prompt_id": v.prompt_id,
-        "version": v.version,
-        "description": v.description,
-        "author": v.author,
-        "created_at": v.created_at,
-    }
-    if v.messages is not None:
-        doc["messages"] = [{"role": m.role, "content": m.content} for m in v.messages]
-    else:
-        doc["content"] = v.content
-    if v.variables is not None:
-        doc["variables"] = list(v.variables)
-    if v.model is not None:
-        doc["model"] = dict(v.model)
-    doc["tested"] = False
-    doc["evaluation_score"] = None
-    return doc
-
-
-def _messages(raw: object) -> tuple[Message, ...] | None:
-    """Messages as records: accepts Message objects or {role, content} mappings."""
-    if raw is None:
-        return None
-    if not isinstance(raw, list | tuple):
-        raise ValidationError("messages must be a list of {role, content}")
-    out = []
-    for i, m in enumerate(raw):
-        if isinstance(m, Message):
-            out.append(m)
-        elif isinstance(m, dict) and set(m) == {"role", "content"}:
-            out.append(Message(m["role"], m["content"]))
-        else:
-            raise ValidationError(f"messages[{i}] must be a Message or a {{role, content}} mapping")
-    return tuple(out)
-
-
-def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
+def finish(root: Path, tx: Transaction, commit: bool, message: str, author: str) -> str | None:
     if not commit:
         return None
     try:
@@ -86,7 +36,7 @@ def _finish(root: Path, tx: Transaction, commit: bool, message: str, author: str
         raise
 
 
-def _actor(root: Path, given: str | None, commit: bool, flag: str = "--by") -> str:
+def writer_actor(root: Path, given: str | None, commit: bool, flag: str = "--by") -> str:
     """Who makes the change; with a commit it must be ``Name <email>``."""
     actor = resolve_actor(root, given, flag)
     if commit:
@@ -124,9 +74,9 @@ def _refuse_evaluation_fields(v: PromptVersion) -> None:
 def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVersion:
     """Write a new version file; it is always untested. Raises AlreadyExistsError, and
     ValidationError when ``tested``, a score or an evaluation is given (evaluation sets them)."""
-    from registry.records import build_version
-    from registry.schemas import schema_errors
-    from registry.yamlio import load_yaml_bytes
+    from registry.decode import build_version
+    from registry.schema.validate import schema_errors
+    from registry.yamlio.load import load_yaml_bytes
 
     _refuse_evaluation_fields(v)
     if not isinstance(v.created_at, str):
@@ -138,7 +88,7 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
     v = replace(
         v,
         is_active=False,
-        messages=_messages(v.messages),
+        messages=messages_of(v.messages),
     )
     if not v.created_at:
         v = replace(v, created_at=now_rfc3339())
@@ -168,18 +118,18 @@ def register(root: Path, v: PromptVersion, *, commit: bool = False) -> PromptVer
         tx = Transaction(root)
         try:
             tx.write(rel, text.encode("utf-8"))
-            _finish(root, tx, commit, f"Add {v.prompt_id} {v.version}: {v.description}", v.author)
+            finish(root, tx, commit, f"Add {v.prompt_id} {v.version}: {v.description}", v.author)
         except BaseException:
             tx.rollback()
             raise
     return built
 
 
-def _view(root: Path) -> RegistryView:
+def fresh_view(root: Path) -> RegistryView:
     return RegistryView(DirSource(root))
 
 
-def _require_version(view: RegistryView, prompt_id: str, version: str) -> PromptVersion:
+def require_version(view: RegistryView, prompt_id: str, version: str) -> PromptVersion:
     res = view.version_result(prompt_id, version)
     if res.record is None:
         if res.problems:
@@ -192,341 +142,3 @@ def _require_version(view: RegistryView, prompt_id: str, version: str) -> Prompt
         )
     assert isinstance(res.record, PromptVersion)
     return res.record
-
-
-def _check_env(view: RegistryView, environment: str) -> None:
-    settings_res = view.settings_result()
-    if settings_res.problems:
-        raise ValidationError(
-            "promptreg.yaml is not valid: " + "; ".join(str(p) for p in settings_res.problems),
-            settings_res.problems,
-        )
-    settings = view.settings()
-    if settings.get(environment) is None:
-        raise EnvironmentNotConfiguredError(
-            f"environment {environment!r} is not configured; configured environments:"
-            f" {', '.join(settings.names)} (edit promptreg.yaml to add one)"
-        )
-
-
-def _current_pointer(
-    view: RegistryView, environment: str, prompt_id: str
-) -> PromptDeployment | None:
-    res = view.pointer_result(environment, prompt_id)
-    if res.problems:
-        raise ValidationError(
-            f"{pointer_path(environment, prompt_id)} is not valid: "
-            + "; ".join(str(p) for p in res.problems),
-            res.problems,
-        )
-    rec = res.record
-    return rec if isinstance(rec, PromptDeployment) else None
-
-
-def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: bool) -> None:
-    """Refuse to point ``environment`` at ``v`` against its policy; ``promotion``: the move
-    must come through ``promote_from``. A version file with problems (``tested: true`` on
-    edited content) is refused too, as the runtime would refuse to serve it."""
-    policy = view.settings().get(environment)
-    assert policy is not None  # _check_env refused an unknown environment
-    move = pointer_move(view, policy, v.prompt_id) if promotion else None
-    refused = judge(Candidate(v, environment, policy, move))
-    if refused:
-        raise PolicyError("; ".join(p.message for p in refused))
-    invalid = view.version_result(v.prompt_id, v.version).problems
-    if invalid:
-        raise ValidationError(
-            f"{v.prompt_id} {v.version} cannot be active in {environment}: it is not valid: "
-            + "; ".join(str(p) for p in invalid),
-            invalid,
-        )
-
-
-def _require_committed(
-    root: Path,
-    v: PromptVersion,
-    environment: str,
-    commit: bool,
-    view: RegistryView,
-    promotion: bool,
-) -> None:
-    """With --commit, the pointer commit must stand on its own in HEAD: the version it names,
-    the settings and the promotion source pointer may not exist only in the working tree."""
-    if not commit:
-        return
-    from registry.fsio import uncommitted
-    from registry.paths import SETTINGS
-
-    deps = [version_path(v.prompt_id, v.version), SETTINGS]
-    policy = view.settings().get(environment)
-    if promotion and policy is not None and policy.promote_from:
-        deps.append(pointer_path(policy.promote_from, v.prompt_id))
-    dirty = uncommitted(root, deps)
-    if dirty:
-        raise PolicyError(
-            f"cannot commit the deployment of {v.prompt_id} {v.version} to {environment}:"
-            f" {', '.join(dirty)} has uncommitted changes that the pointer depends on;"
-            " commit them first (for example `promptreg eval ... --commit`)"
-        )
-
-
-def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
-    """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
-    that exists only in the working tree (or differs from HEAD) is refused."""
-    from registry.fsio import uncommitted
-
-    if Path(rel_suite).is_absolute():
-        return
-    dirty = uncommitted(root, [rel_suite])
-    if dirty:
-        raise PolicyError(
-            f"cannot commit the evaluation of {prompt_id} {version}: the suite"
-            f" {', '.join(dirty)} has uncommitted changes that the result depends on;"
-            " commit the suite first (or run eval without --commit)"
-        )
-
-
-def _hook_files(root: Path, suite: Suite) -> list[str]:
-    """The registry's own files that the suite's ``module:function`` hooks import: the
-    module's file (or package) and the packages around it."""
-    refs = [suite.target] if suite.target else []
-    refs += [a.value for c in suite.cases for a in c.assertions if a.type == "python"]
-    files: set[str] = set()
-    for ref in refs:
-        if not isinstance(ref, str) or ":" not in ref:
-            continue
-        parts = ref.split(":", 1)[0].split(".")
-        for i in range(1, len(parts) + 1):
-            stem = "/".join(parts[:i])
-            candidates = [f"{stem}/__init__.py"] + ([f"{stem}.py"] if i == len(parts) else [])
-            files.update(c for c in candidates if (root / c).is_file())
-    return sorted(files)
-
-
-def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Suite) -> None:
-    """With --commit, the hooks a suite calls from the registry must be committed too: a
-    clone must be able to re-run the evaluation the commit records."""
-    from registry.fsio import uncommitted
-
-    files = _hook_files(root, suite)
-    dirty = uncommitted(root, files) if files else []
-    if dirty:
-        raise PolicyError(
-            f"cannot commit the evaluation of {prompt_id} {version}: {suite.path} calls code in"
-            f" {', '.join(dirty)}, which has uncommitted changes; commit it first (or run eval"
-            " without --commit)"
-        )
-
-
-def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
-    doc: dict[str, Any] = {
-        "prompt_id": d.prompt_id,
-        "environment": d.environment,
-        "version": d.version,
-        "previous_version": d.previous_version,
-        "action": d.action,
-        "deployed_by": d.deployed_by,
-        "deployed_at": d.deployed_at,
-    }
-    if d.reason:
-        doc["reason"] = d.reason
-    rel = pointer_path(d.environment, d.prompt_id)
-    text = dump_yaml(doc, modeline_target("deployment", rel))
-    tx = Transaction(root)
-    try:
-        tx.write(rel, text.encode("utf-8"))
-        sha = _finish(root, tx, commit, message, d.deployed_by)
-    except BaseException:
-        tx.rollback()
-        raise
-    return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
-
-
-def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
-    """``d`` (a pointer left as it is) with the commit that last changed its file and that
-    commit's author; both stay None when the pointer has uncommitted changes or no commit."""
-    from registry.fsio import uncommitted
-    from registry.gitio import run_git
-
-    rel = pointer_path(d.environment, d.prompt_id)
-    if not (root / ".git").exists() or uncommitted(root, [rel]):
-        return d
-    out = run_git(root, "-c", "log.follow=false", "log", "-1", "--encoding=UTF-8",
-                  "--format=%H%x00%an <%ae>", "--", rel, check=False)  # fmt: skip
-    sha, _, author = out.decode("utf-8", "replace").strip().partition("\0")
-    if not sha:
-        return d
-    return replace(d, commit=sha, committed_by=author)
-
-
-def _author(root: Path, sha: str) -> str:
-    """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
-    from registry.gitio import run_git
-
-    out = run_git(root, "show", "-s", "--encoding=UTF-8", "--format=%an <%ae>", sha)
-    return out.decode("utf-8", "replace").strip()
-
-
-def _message(verb: str, d: PromptDeployment) -> str:
-    head = f"{verb} {d.prompt_id} {d.version} to {d.environment}"
-    if d.previous_version:
-        head += f" (was {d.previous_version})"
-    return head + (f"\n\nReason: {d.reason}" if d.reason else "")
-
-
-def clean_reason(reason: str | None) -> str | None:
-    """The reason stripped (None when empty); raises ValidationError when too long."""
-    if reason is None:
-        return None
-    reason = reason.strip()
-    if len(reason) > 500 or "\0" in reason:
-        raise ValidationError("--reason must be at most 500 characters")
-    return reason or None
-
-
-def deploy(
-    root: Path, prompt_id: str, version: str, environment: str, deployed_by: str | None,
-    *, reason: str | None = None, commit: bool = False,
-) -> PromptDeployment:  # fmt: skip
-    """Point ``environment`` at ``version``; a no-op when it is already active there."""
-    validate_prompt_id(prompt_id)
-    validate_version(version)
-    validate_environment(environment)
-    reason = clean_reason(reason)
-    actor = _actor(root, deployed_by, commit)
-    with write_lock(root):
-        view = _view(root)
-        _check_env(view, environment)
-        v = _require_version(view, prompt_id, version)
-        current = _current_pointer(view, environment, prompt_id)
-        if current is not None and current.version == version:
-            return _last_commit(root, current)
-        _enforce(view, v, environment, promotion=True)
-        _require_committed(root, v, environment, commit, view, promotion=True)
-        d = PromptDeployment(
-            prompt_id, version, environment, now_rfc3339(), actor,
-            current.version if current else None, "deploy", reason,
-        )  # fmt: skip
-        return _write_pointer(root, d, commit, _message("Deploy", d))
-
-
-def _ran(root: Path, environment: str, v: PromptVersion) -> bool:
-    """Whether git's history shows ``environment`` running ``v`` (False without git)."""
-    from registry.history import history
-
-    if not (root / ".git").exists():
-        return False
-    events = history(root, v.prompt_id, environment, (environment,))
-    return any(e.version == v.version for e in events)
-
-
-def rollback(
-    root: Path, prompt_id: str, environment: str, rolled_back_by: str | None,
-    *, to: str | None = None, reason: str | None = None, commit: bool = False,
-) -> PromptDeployment:  # fmt: skip
-    """Re-point ``environment`` at its previous version (or ``to``), as ``action: rollback``."""
-    validate_prompt_id(prompt_id)
-    validate_environment(environment)
-    if to is not None:
-        validate_version(to)
-    reason = clean_reason(reason)
-    actor = _actor(root, rolled_back_by, commit)
-    with write_lock(root):
-        view = _view(root)
-        _check_env(view, environment)
-        current = _current_pointer(view, environment, prompt_id)
-        if current is None:
-            raise NotFoundError(
-                f"No previous version to roll back to: nothing is deployed for {prompt_id}"
-                f" in {environment}"
-            )
-        target = to
-        if target is None:
-            if current.action == "rollback":
-                raise PolicyError(
-                    f"the last change of {prompt_id} in {environment} was already a rollback"
-                    f" (to {current.version}, from {current.previous_version}); rolling back"
-                    " again would re-deploy the version just rolled back: pass --to VERSION"
-                )
-            target = current.previous_version
-        if target is None:
-            raise PolicyError(
-                f"No previous version to roll back to: {prompt_id} {current.version} was the"
-                f" first deployment in {environment}; pass --to VERSION"
-            )
-        if target == current.version:
-            return _last_commit(root, current)
-        v = _require_version(view, prompt_id, target)
-        # Going back to what the environment ran needs no promotion; a --to target it never
-        # ran is a new version there and must come through promote_from like a deploy.
-        promotion = target != current.previous_version and not _ran(root, environment, v)
-        _enforce(view, v, environment, promotion=promotion)
-        _require_committed(root, v, environment, commit, view, promotion=promotion)
-        d = PromptDeployment(
-            prompt_id, target, environment, now_rfc3339(), actor, current.version,
-            "rollback", reason,
-        )  # fmt: skip
-        return _write_pointer(root, d, commit, _message("Roll back", d))
-
-
-def evaluate(
-    root: Path, prompt_id: str, version: str, suite: str | None = None, *,
-    record: bool = True, evaluated_by: str | None = None, commit: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> EvalResult:  # fmt: skip
-    """Run the suite against the version; on pass (and ``record``) write the evaluation."""
-    from registry.evaluate import run_suite
-    from registry.models import fingerprint
-    from registry.suites import load_suite
-    from registry.yamledit import set_evaluation_fields
-
-    validate_prompt_id(prompt_id)
-    validate_version(version)
-    actor = _actor(root, evaluated_by, commit) if record else ""
-    view = _view(root)
-    v = _require_version(view, prompt_id, version)
-    rel_suite = suite if suite is not None else suite_path(prompt_id)
-    suite_file = (root / rel_suite) if not Path(rel_suite).is_absolute() else Path(rel_suite)
-    if not suite_file.is_file():
-        raise NotFoundError(
-            f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
-        )
-    if commit and record:
-        _require_committed_suite(root, prompt_id, version, rel_suite)
-    loaded_suite = load_suite(suite_file, rel_suite)
-    if commit and record:
-        _require_committed_hooks(root, prompt_id, version, loaded_suite)
-    if loaded_suite.prompt_id != prompt_id:
-        raise EvaluationError(
-            f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
-        )
-    result = run_suite(v, loaded_suite, root, progress)
-    if not (result.passed and record):
-        return result
-    rel = version_path(prompt_id, version)
-    with write_lock(root):
-        path = root / rel
-        text = path.read_bytes().decode("utf-8")
-        current = _require_version(_view(root), prompt_id, version)
-        if current.fingerprint != v.fingerprint:
-            raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
-        evaluation = {
-            "suite": rel_suite,
-            "threshold": result.threshold,
-            "fingerprint": fingerprint(v.content, v.messages, v.model),
-            "evaluated_at": now_rfc3339(),
-            "evaluated_by": actor,
-        }
-        new_text = set_evaluation_fields(text, True, result.score, evaluation, rel)
-        tx = Transaction(root)
-        try:
-            tx.write(rel, new_text.encode("utf-8"))
-            _finish(
-                root, tx, commit,
-                f"Evaluate {prompt_id} {version}: score {result.score:.3f} >= {result.threshold}",
-                actor,
-            )  # fmt: skip
-        except BaseException:
-            tx.rollback()
-            raise
-    return result

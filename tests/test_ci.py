@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 import registry
-from registry.annotations import annotation, escape_data, escape_property
+from registry.check.annotations import annotation, escape_data, escape_property
 from registry.models import Problem
-from registry.scaffold import PRE_COMMIT_TEXT, WORKFLOW_PATH, WORKFLOW_TEXT
+from registry.scaffold.skeleton import PRE_COMMIT_TEXT, WORKFLOW_PATH, WORKFLOW_TEXT
 from tests.testing import (
     LENIENT_SETTINGS,
     ROOT,

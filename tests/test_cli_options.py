@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.cli import cli
+from registry.cli.app import cli
 from tests.clirun import run
 from tests.testing import LENIENT_SETTINGS, commit_all, pointer_yaml, version_yaml, write
 

@@ -1,7 +1,7 @@
 """One verdict per file: `promptreg check` and the runtime decode the same files the same way.
 
 `check` applies the JSON Schemas with jsonschema; the runtime applies the same schema files
-with `registry.shapes` (no jsonschema) inside the decoders of `registry.records`. The example
+with `registry.schema.shapes` (no jsonschema) inside the decoders of `registry.decode`. The example
 corpus in tests/example-files is the tie: every file of every kind goes through both and must
 get the same verdict, and a refusal must name the file and a line in the same words.
 """
@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 from registry import PromptRegistry, ValidationError
+from registry.decode import build_pointer, build_settings, build_version
 from registry.errors import EvaluationError
+from registry.evals.suite import load_suite, suite_problems
 from registry.models import Problem
-from registry.records import build_pointer, build_settings, build_version
-from registry.schemafiles import KINDS
-from registry.schemas import runtime_schema_errors, schema_errors
-from registry.shape_errors import iter_errors, kind_errors
-from registry.shapes import UnsupportedKeyword, compiled_schema, is_valid_kind
-from registry.suites import load_suite, suite_problems
-from registry.yamlio import Loaded, load_yaml_bytes
+from registry.schema.files import KINDS
+from registry.schema.shape_errors import iter_errors, kind_errors
+from registry.schema.shapes import UnsupportedKeyword, compiled_schema, is_valid_kind
+from registry.schema.validate import runtime_schema_errors, schema_errors
+from registry.yamlio.load import Loaded, load_yaml_bytes
 from tests.testing import (
     LENIENT_SETTINGS,
     ROOT,
@@ -166,7 +166,7 @@ def test_every_schema_rule_has_a_negative_example(kind: str) -> None:
 
 
 def test_the_loader_owned_rules_are_refused_by_the_loader() -> None:
-    from registry.yamlio import YamlError
+    from registry.yamlio.load import YamlError
 
     for text in (b"- a list\n", b"environments:\n  2026: {}\n"):
         with pytest.raises(YamlError, match=r"^x\.yaml:\d+: "):
@@ -218,7 +218,7 @@ def test_interpreter_matches_jsonschema_on_mutations(path: Path) -> None:
 def test_a_schema_keyword_the_runtime_does_not_apply_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from registry import shapes
+    from registry.schema import shapes
 
     compiled_schema.cache_clear()
     monkeypatch.setattr(shapes, "installed_schema_text", lambda kind: '{"format": "date-time"}')
@@ -291,7 +291,7 @@ def test_get_active_stays_without_jsonschema(repo: Path) -> None:
         f"reg = PromptRegistry({str(repo)!r})\n"
         "assert reg.get_active('hello', 'production').version == '1.0.0'\n"
         "assert 'jsonschema' not in sys.modules, 'the runtime imported jsonschema'\n"
-        "assert 'registry.shapes' in sys.modules, 'the runtime skipped the schema'\n"
-        "assert 'registry.schemas' not in sys.modules, 'messages loaded for valid files'\n"
+        "assert 'registry.schema.shapes' in sys.modules, 'the runtime skipped the schema'\n"
+        "assert 'registry.schema.validate' not in sys.modules, 'messages loaded for valid files'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from registry.paths import classify
-from registry.schemafiles import KINDS, installed_schema_text, modeline_target
+from registry.schema.files import KINDS, installed_schema_text, modeline_target
 from tests.testing import ROOT, commit_all, git, init_repo, run_cli, version_yaml, write
 
 ACTOR = "Dana Reyes <dana@example.com>"

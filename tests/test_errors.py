@@ -72,12 +72,12 @@ def test_every_exception_is_exported(exc: type[BaseException]) -> None:
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("registry.yamlio", "YamlError"),
-        ("registry.yamledit", "YamlEditError"),
+        ("registry.yamlio.load", "YamlError"),
+        ("registry.yamlio.edit", "YamlEditError"),
         ("registry.template", "TemplateSyntaxError"),
         ("registry.history", "InvalidTimeError"),
         ("registry.fsio", "UnsupportedPlatformError"),
-        ("registry.shapes", "UnsupportedKeyword"),
+        ("registry.schema.shapes", "UnsupportedKeyword"),
     ],
 )
 def test_the_old_import_paths_still_work(module: str, name: str) -> None:
@@ -150,11 +150,11 @@ def _boom(*_args: object, **_kw: object) -> None:
 
 
 INJECTED = [
-    ("registry.reader.RegistryView.version_result", ("show", "greet")),
+    ("registry.view.RegistryView.version_result", ("show", "greet")),
     ("registry.status.status_rows", ("status",)),
-    ("registry.writer.deploy", ("deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR)),
+    ("registry.deploy.deploy", ("deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR)),
     ("registry.writer.register", ("new", "greet", "--bump", "patch", "-d", "Fix", "--author", ACTOR)),
-    ("registry.checkrun.run_check", ("check", "--all")),
+    ("registry.check.run.run_check", ("check", "--all")),
     # history reads the settings through the registry's first snapshot load
     ("registry.registry.build_snapshot", ("history", "greet")),
 ]  # fmt: skip
@@ -173,7 +173,7 @@ def test_an_unexpected_exception_is_an_internal_error(
 
 
 def test_traceback_shows_where_the_bug_is(reg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("registry.checkrun.run_check", _boom)
+    monkeypatch.setattr("registry.check.run.run_check", _boom)
     r = run_cli("--traceback", "check", "--all", cwd=reg)
     assert r.returncode == 3
     assert "Traceback (most recent call last)" in r.stderr

@@ -9,9 +9,9 @@ from types import MappingProxyType
 import pytest
 
 from registry.errors import EvaluationError
-from registry.evaluate import EvalResult, run_suite
+from registry.evals.run import EvalResult, run_suite
+from registry.evals.suite import Assertion, Case, Suite, load_suite
 from registry.models import Message, PromptVersion
-from registry.suites import Assertion, Case, Suite, load_suite
 
 SUITE = "evals/hr.yaml"
 CONTENT = PromptVersion("hr", "1.0.0", content="Context: {context}\nQuestion: {query}")

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from registry import gitio
-from registry.catfile import CatFile
 from registry.errors import GitError
-from registry.gitio import (
+from registry.gitio import run as gitio
+from registry.gitio.catfile import CatFile
+from registry.gitio.refs import head_state, resolve_head
+from registry.gitio.repo import find_work_tree
+from registry.gitio.run import (
     TreeEntry,
     diff_names,
     is_shallow,
@@ -22,7 +24,6 @@ from registry.gitio import (
     run_git,
     stream_git,
 )
-from registry.refs import find_root, head_state, resolve_head
 from tests.testing import commit_all, git, init_repo, write
 
 
@@ -55,13 +56,13 @@ def filled(repo: Path) -> Path:
     return repo
 
 
-# -- find_root, run_git, rev_parse -----------------------------------------------------------
+# -- find_work_tree, run_git, rev_parse -----------------------------------------------------------
 
 
 def test_find_root_walks_up_to_the_work_tree(filled: Path) -> None:
     (filled / "dir" / "deep").mkdir()
-    assert find_root(filled / "dir" / "deep") == filled.resolve()
-    assert find_root(filled) == filled.resolve()
+    assert find_work_tree(filled / "dir" / "deep") == filled.resolve()
+    assert find_work_tree(filled) == filled.resolve()
 
 
 def test_find_root_none_outside_a_repository(tmp_path: Path) -> None:
@@ -69,14 +70,14 @@ def test_find_root_none_outside_a_repository(tmp_path: Path) -> None:
     plain.mkdir()
     if any((p / ".git").exists() for p in (plain, *plain.parents)):
         pytest.skip("the temporary folder is itself inside a git repository")
-    assert find_root(plain) is None
+    assert find_work_tree(plain) is None
 
 
 def test_find_root_accepts_a_dot_git_file(filled: Path, tmp_path: Path) -> None:
     wt = tmp_path / "wt"
     git(filled, "worktree", "add", "-q", "-b", "side", str(wt))
     assert (wt / ".git").is_file()
-    assert find_root(wt) == wt.resolve()
+    assert find_work_tree(wt) == wt.resolve()
 
 
 def test_run_git_returns_stdout_and_raises_with_stderr(filled: Path) -> None:
@@ -371,7 +372,7 @@ def test_head_state_with_a_relative_gitdir_file(tmp_path: Path) -> None:
     commit_all(work, "one")
     (work / ".git").rename(tmp_path / "store.git")
     (work / ".git").write_text("gitdir: ../store.git\n")
-    assert find_root(work) == work.resolve()
+    assert find_work_tree(work) == work.resolve()
     before = head_state(work)
     assert resolve_head(work) == git(work, "rev-parse", "HEAD").strip()
     commit_all(work, "two")
@@ -440,3 +441,15 @@ def test_stream_git_closed_early_stops_git(filled: Path) -> None:
     assert next(stream)
     stream.close()
     assert _children() - before == set()
+
+
+def test_the_write_lock_of_a_linked_worktree_lives_in_its_git_dir(
+    filled: Path, tmp_path: Path
+) -> None:
+    from registry.fsio import write_lock
+
+    wt = tmp_path / "linked"
+    git(filled, "worktree", "add", "-q", "-b", "linked", str(wt))
+    with write_lock(wt):
+        assert (filled / ".git" / "worktrees" / "linked" / "promptreg.lock").is_file()
+    assert not (wt / ".promptreg.lock").exists()

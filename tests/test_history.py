@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
-from registry import history as history_mod
 from registry.errors import GitError, InvalidIdentifierError, RegistryError, ShallowCloneError
+from registry.gitio import log as log_module
+from registry.gitio.log import PointerCommit, pointer_commits
 from registry.history import (
     InvalidTimeError,
-    PointerCommit,
     active_at,
     events_from_commits,
     history,
     parse_rfc3339,
-    pointer_commits,
 )
 from registry.models import PromptDeployment
 from tests.testing import commit_all, git, pointer_yaml, write
@@ -423,7 +422,7 @@ def test_history_uses_a_fixed_number_of_processes(
         return real_popen(args, *a, **k)
 
     monkeypatch.setattr(subprocess, "Popen", popen)  # subprocess.run starts through it too
-    monkeypatch.setattr(history_mod, "_BATCH", 4)  # several batches through the one cat-file
+    monkeypatch.setattr(log_module, "_BATCH", 4)  # several batches through the one cat-file
     events = history(repo, PID, None, ["development", "staging", "production"])
     assert len(events) == 30
     # Whatever the history length: is-shallow, the chain's times, one log, one cat-file.

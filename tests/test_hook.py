@@ -465,7 +465,7 @@ def test_hook_manifest_matches_the_local_hook() -> None:
     """The published hook and the one init writes run the same check on the same files."""
     import yaml
 
-    from registry.scaffold import PRE_COMMIT_TEXT
+    from registry.scaffold.skeleton import PRE_COMMIT_TEXT
 
     (published,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     config = yaml.safe_load(PRE_COMMIT_TEXT)

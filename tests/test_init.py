@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry.scaffold import PRE_COMMIT_TEXT
+from registry.scaffold.skeleton import PRE_COMMIT_TEXT
 from tests.testing import init_repo, run_cli, write
 
 

@@ -13,9 +13,9 @@ import pytest
 from jsonschema import Draft7Validator
 
 from registry.ids import is_valid_id, is_valid_version
-from registry.schemafiles import schema_id
-from registry.schemas import KINDS, format_path, load_schema, schema_errors
-from registry.yamlio import load_yaml_bytes
+from registry.schema.files import schema_id
+from registry.schema.validate import KINDS, format_path, load_schema, schema_errors
+from registry.yamlio.load import load_yaml_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "schemas"
@@ -150,7 +150,7 @@ def test_load_schema_refuses_unknown_kind() -> None:
 
 def test_import_registry_stays_light() -> None:
     code = (
-        "import sys, registry, registry.schemas\n"
+        "import sys, registry, registry.schema.validate\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported eagerly'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
@@ -281,7 +281,7 @@ def test_format_path(path: tuple[str | int, ...], text: str) -> None:
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("positive/prompt-version/*.yaml")), ids=_name)
 def test_runtime_decoder_accepts_every_positive_version(path: Path) -> None:
     # The schema and the decoder the runtime uses (without the schema) must agree.
-    from registry.records import build_version
+    from registry.decode import build_version
 
     record, problems = build_version(path.name, load_yaml_bytes(path.read_bytes(), path.name), None)
     # A fingerprint is a registry-level fact the schema cannot see; everything else agrees.
@@ -292,7 +292,7 @@ def test_runtime_decoder_accepts_every_positive_version(path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["content-empty", "message-content-blank"], ids=lambda n: str(n))
 def test_runtime_decoder_refuses_an_empty_template_as_the_schema_does(name: str) -> None:
-    from registry.records import build_version
+    from registry.decode import build_version
 
     path = EXAMPLES / "negative/prompt-version" / f"{name}.yaml"
     record, problems = build_version(path.name, load_yaml_bytes(path.read_bytes(), path.name), None)
@@ -303,3 +303,14 @@ def test_runtime_decoder_refuses_an_empty_template_as_the_schema_does(name: str)
     ((where, message),) = schema_errors("prompt-version", _load(path))
     assert problems[0].line == load_yaml_bytes(path.read_bytes(), path.name).line_of(where)
     assert message.endswith(problems[0].message)
+
+
+def test_the_schemas_are_found_as_plain_files() -> None:
+    """The first load reads the shipped schemas as files (registry/schema_files in a wheel,
+    schemas/ in a checkout) rather than through importlib.resources."""
+    from registry.schema import files
+
+    assert any(
+        (folder / "prompt-version.schema.json").is_file()
+        for folder in (files._PACKAGE_DIR, files._SOURCE_DIR)
+    )

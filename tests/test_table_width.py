@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.cli_common import fit_widths, table
+from registry.cli.output import fit_widths, table
 from tests.testing import LENIENT_SETTINGS, commit_all, pointer_yaml, run_cli, version_yaml, write
 
 REASON = "Roll back because the new wording confused the benefits team during review"

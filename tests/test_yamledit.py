@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from registry import yamledit
 from registry.errors import LoadError
 from registry.models import Evaluation, Message, PromptVersion, fingerprint
-from registry.yamledit import YamlEditError, set_evaluation_fields
-from registry.yamlio import YamlError, load_yaml_bytes
+from registry.yamlio import edit as yamledit
+from registry.yamlio.edit import YamlEditError, set_evaluation_fields
+from registry.yamlio.load import YamlError, load_yaml_bytes
 
 EVALUATION = {
     "suite": "evals/hr_query_system_prompt.yaml",

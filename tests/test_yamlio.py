@@ -1,4 +1,4 @@
-"""The hardened YAML loader (registry/yamlio.py) and the writer (registry/yamldump.py)."""
+"""The hardened YAML loader (registry/yamlio/load.py) and the writer (registry/yamlio/dump.py)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,18 @@ from typing import Any
 import pytest
 import yaml
 
-from registry import yamldump, yamlio
 from registry.errors import LoadError, RegistryError
-from registry.yamldump import dump_yaml
-from registry.yamlio import (
+from registry.yamlio import dump as yamldump
+from registry.yamlio import load as yamlio
+from registry.yamlio import scalars
+from registry.yamlio.dump import dump_yaml
+from registry.yamlio.files import load_yaml_file
+from registry.yamlio.load import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Loaded,
     YamlError,
     load_yaml_bytes,
-    load_yaml_file,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +211,7 @@ def test_plain_kind_agrees_with_the_loader() -> None:
     kinds = {type(None): "null", bool: "bool", int: "int", float: "float", str: None}
     for scalar, expected in CORE_SCHEMA:
         if scalar:
-            assert yamlio.plain_kind(scalar) == kinds[type(expected)], scalar
+            assert scalars.plain_kind(scalar) == kinds[type(expected)], scalar
 
 
 def same(a: object, b: object) -> bool:
@@ -447,13 +449,14 @@ def test_missing_file_is_a_yaml_error(tmp_path: Path) -> None:
 DEEP_SCRIPT = """\
 import sys, time
 import yaml
-from registry import yamlio
+from registry.yamlio import load as yamlio
+from registry.yamlio.files import load_yaml_file
 yamlio._LOADER = getattr(yaml, sys.argv[2])
 if sys.argv[3] == "unlimited-size":
     yamlio.MAX_FILE_BYTES = 10**8
 start = time.perf_counter()
 try:
-    yamlio.load_yaml_file(sys.argv[1], display_path="deep.yaml")
+    load_yaml_file(sys.argv[1], display_path="deep.yaml")
 except yamlio.YamlError as exc:
     print(exc.code, exc)
     print(f"seconds {time.perf_counter() - start:.3f}")

@@ -1,0 +1,126 @@
+"""What a released version may not do: be deleted, renamed or edited (but for its evaluation),
+or be moved back to without a promotion; placeholders two released versions added stay warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from registry.errors import LoadError, RegistryError
+from registry.models import Problem
+from registry.paths import classify, version_path
+from registry.view import RegistryView
+
+# Fields a reviewer may still change on a released version: re-evaluation results.
+MUTABLE_FIELDS = frozenset({"tested", "evaluation_score", "evaluation"})
+
+
+def was_active_at(root: Path, rev: str) -> Callable[[str, str, str], bool]:
+    """Whether a version was active in an environment on the first-parent chain of ``rev``
+    (one history read per pointer, only for rollbacks that would need a promotion)."""
+    from registry.gitio.catfile import CatFile
+    from registry.history import history
+    from registry.paths import pointer_path
+    from registry.yamlio.load import load_yaml_bytes
+
+    cats: list[CatFile] = []
+
+    def was_active(environment: str, prompt_id: str, version: str) -> bool:
+        path = pointer_path(environment, prompt_id)
+        try:
+            # Unchanged from ``rev``: no promotion. Only git's history counts as evidence:
+            # the pointer's own ``previous_version`` is text anyone can write.
+            if not cats:
+                cats.append(CatFile(root))
+            blob = cats[0].read(f"{rev}:{path}")
+            if blob is not None and load_yaml_bytes(blob, path).data.get("version") == version:
+                return True
+            events = history(root, prompt_id, environment, (environment,), rev=rev)
+        except RegistryError:
+            return False
+        return any(e.version == version for e in events)
+
+    return was_active
+
+
+BREAKING = "breaking-variables"
+
+
+def released_breaks(
+    problems: list[Problem], view: RegistryView, base_view: RegistryView
+) -> list[Problem]:
+    """A placeholder added within a major by two versions that were both released already
+    cannot be undone (released versions are frozen): it stays visible as a warning, and only a
+    change that brings such a version in is refused."""
+    if not any(p.code == BREAKING for p in problems):
+        return problems
+    released = {e.path for e in base_view.entries()}
+    index = view.version_index()
+    out = []
+    for p in problems:
+        c = classify(p.path) if p.code == BREAKING else None
+        if c is not None and c[0] == "version" and p.path in released:
+            pid, version = c[1]
+            versions = index.get(pid, [])
+            i = versions.index(version) if version in versions else 0
+            if i > 0 and version_path(pid, versions[i - 1]) in released:
+                p = replace(
+                    p,
+                    severity="warning",
+                    message=p.message + " (both were released before, so this stays as it is;"
+                    " the next such change needs a new major)",
+                )
+        out.append(p)
+    return out
+
+
+def immutability_problems(
+    base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
+) -> list[Problem]:
+    """Released versions (present at the base) must not be deleted, renamed or edited, except
+    for their evaluation fields."""
+    out: list[Problem] = []
+    for status, path, old in changes:
+        src = old if status.startswith("R") and old else path
+        c = classify(src)
+        if c is None or c[0] != "version":
+            continue
+        if status.startswith("D"):
+            out.append(
+                Problem(
+                    "deleted-version",
+                    src,
+                    None,
+                    "a released version may not be deleted; deploy another version instead",
+                )
+            )
+            continue
+        if status.startswith("R"):
+            out.append(
+                Problem(
+                    "renamed-version",
+                    src,
+                    None,
+                    f"a released version may not be renamed (to {path}); create a new version instead",
+                )
+            )
+            continue
+        try:
+            before = base_view.source.load(src)
+            after = head_view.source.load(path)
+        except LoadError:
+            continue  # reported by the file checks of the new state
+        if before is None or after is None:
+            continue
+        for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
+            if before.data.get(key) != after.data.get(key):
+                out.append(
+                    Problem(
+                        "frozen-field",
+                        path,
+                        after.line_of((key,)),
+                        f"'{key}' of a released version may not change; create a new version (promptreg new {c[1][0]} --bump patch)",
+                    )
+                )
+    return out

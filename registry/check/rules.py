@@ -1,0 +1,292 @@
+"""File-level and registry-level checks of one registry state; every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import pairwise
+from typing import Any
+
+from registry.errors import LoadError
+from registry.ids import SemVer
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
+from registry.paths import SETTINGS, classify, expected_layout, version_path
+from registry.policy import Candidate, judge, pointer_move
+from registry.sources import FILE, SYMLINK
+from registry.view import FileResult, RegistryView, load_problem
+
+WasActive = Callable[[str, str, str], bool]
+
+
+def check_view(
+    view: RegistryView,
+    paths: Iterable[str] | None = None,
+    promotions: set[str] | None = None,
+    was_active: WasActive | None = None,
+) -> list[Problem]:
+    """Check the whole state, or only what ``paths`` touch (files given plus the pointers
+    that depend on them). ``promote_from`` is a rule about a change, so it is checked only for
+    the pointer paths in ``promotions`` (None: every pointer), and a return to a version
+    that ``was_active(environment, prompt_id, version)`` there before is exempt from it: a
+    rollback or a revert must never wait for staging. Problems come sorted."""
+    entries = view.entries()
+    problems: list[Problem] = []
+    kinds = {e.path: e.kind for e in entries}
+    selected: set[str] | None = None if paths is None else {_norm(p) for p in paths}
+
+    settings_res = view.settings_result()
+    if kinds.get(SETTINGS, FILE) == FILE and (selected is None or SETTINGS in selected):
+        problems += settings_res.problems
+    settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
+
+    if selected is None:
+        view.preload([e.path for e in entries if e.kind == FILE])
+    for e in entries:
+        if selected is not None and e.path not in selected and not _under(e.path, selected):
+            continue
+        if e.kind == SYMLINK:
+            problems.append(
+                Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead")
+            )
+            continue
+        if e.kind != FILE:
+            problems.append(
+                Problem(
+                    "not-regular",
+                    e.path,
+                    None,
+                    "is not a regular file; store a regular YAML file instead",
+                )
+            )
+            continue
+        c = classify(e.path)
+        if c is None or c[0] == "settings":
+            continue
+        kind = c[0]
+        if kind == "unexpected":
+            problems.append(
+                Problem(
+                    "unexpected-file",
+                    e.path,
+                    None,
+                    f"is not where promptreg expects files: {expected_layout(e.path)}",
+                )
+            )
+        elif kind == "suite":
+            problems += _check_suite(view, e.path, c[1][0])
+        else:
+            res = view.result_for(e.path)
+            if res is not None:
+                problems += res.problems
+                if kind == "version":
+                    problems += mustache_warnings(res, e.path)
+
+    problems += breaking_variables(view, selected)
+    versions = view.version_index()
+    version_pids = set() if selected is None else _version_pids(selected)
+    for (env, pid), path in sorted(view.pointer_index().items()):
+        if kinds.get(path) != FILE:
+            continue
+        if selected is not None and not _pointer_selected(path, pid, selected, version_pids):
+            continue
+        ptr = view.pointer(env, pid)
+        if ptr is None or ptr.version is None:
+            continue
+        judged = promotions is None or path in promotions
+        found = _check_pointer(view, settings, versions, path, ptr, judged, was_active)
+        if settings_res.problems:
+            # Policies of broken settings would be guesses; the settings problem is reported.
+            found = [p for p in found if p.code in ("missing-version", "invalid-version")]
+        problems += found
+
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
+
+
+def _templates(v: PromptVersion) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path in the file, template text) of every template of ``v``."""
+    if v.messages is not None:
+        return [(("messages", i, "content"), m.content) for i, m in enumerate(v.messages)]
+    return [(("content",), v.content or "")]
+
+
+def mustache_warnings(res: FileResult[Any], path: str) -> list[Problem]:
+    """A warning for each ``{{name}}`` of a version's templates: written in the Mustache style
+    of other tools, it renders as the literal text inside its outer braces (``{name}``)."""
+    from registry.template import mustache_placeholders
+
+    v, loaded = res.record, res.loaded
+    if not isinstance(v, PromptVersion) or loaded is None:
+        return []
+    out: list[Problem] = []
+    for where, text in _templates(v):
+        first = loaded.text_lines.get(where, loaded.line_of(where))
+        for shown, line in mustache_placeholders(text):
+            name = shown[2:-2].strip()
+            out.append(
+                Problem(
+                    "mustache-placeholder",
+                    path,
+                    first + line - 1,
+                    f"{shown} is not a placeholder: it renders as the literal text"
+                    f" {shown[1:-1]}; write {{{name}}} to insert a variable",
+                    severity="warning",
+                )
+            )
+    return out
+
+
+def _promises_no_interface(version: SemVer) -> bool:
+    """Major 0 (initial development) and the pre-releases of X.0.0 promise no interface yet."""
+    return version.major == 0 or (version.minor == 0 and version.patch == 0 and bool(version.pre))
+
+
+def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Problem]:
+    """A version that takes a placeholder the version before it in the same major did not:
+    callers of the earlier version do not pass it, so it needs a new major. With ``selected``,
+    only the pairs a selected version file is part of."""
+    out: list[Problem] = []
+    for pid, versions in view.version_index().items():
+        for before, after in pairwise(versions):
+            old, new = SemVer.parse(before), SemVer.parse(after)
+            if old.major != new.major or _promises_no_interface(old):
+                continue
+            path = version_path(pid, after)
+            if selected is not None and not {path, version_path(pid, before)} & selected:
+                continue
+            earlier, later = view.version(pid, before), view.version(pid, after)
+            if earlier is None or later is None:
+                continue  # a broken file is reported by its own checks
+            added = [n for n in later.placeholders if n not in earlier.placeholders]
+            if not added:
+                continue
+            loaded = view.version_result(pid, after).loaded
+            key = "messages" if later.messages is not None else "content"
+            out.append(
+                Problem(
+                    "breaking-variables",
+                    path,
+                    None if loaded is None else loaded.line_of((key,)),
+                    f"{pid} {after} adds placeholder(s) {', '.join(added)} that {before} does"
+                    f" not take: callers of {before} do not pass them, so this breaks the"
+                    f" {new.major}.x interface; bump the major (promptreg new {pid} --bump major)",
+                )
+            )
+    return out
+
+
+def _norm(path: str) -> str:
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def _under(path: str, selected: set[str]) -> bool:
+    """Whether a folder of ``path`` is selected (by parents, not by scanning ``selected``:
+    ``pre-commit run --all-files`` names thousands of files)."""
+    parts = path.split("/")
+    return any(
+        "/".join(parts[:i]) in selected or "/".join(parts[:i]) + "/" in selected
+        for i in range(1, len(parts))
+    )
+
+
+def _pointer_selected(path: str, pid: str, selected: set[str], version_pids: set[str]) -> bool:
+    return path in selected or SETTINGS in selected or pid in version_pids
+
+
+def _version_pids(selected: set[str]) -> set[str]:
+    """The prompts with a selected version file: their pointers depend on it."""
+    return {c[1][0] for s in selected if (c := classify(s)) is not None and c[0] == "version"}
+
+
+def _check_pointer(
+    view: RegistryView,
+    settings: Settings,
+    versions: dict[str, list[str]],
+    path: str,
+    ptr: PromptDeployment,
+    judged: bool,
+    was_active: WasActive | None,
+) -> list[Problem]:
+    """The pointer's target and its policy; promotion only when ``judged`` (a changed pointer)."""
+    env, pid, ver = ptr.environment, ptr.prompt_id, ptr.version
+    loaded = view.pointer_result(env, pid).loaded
+    line = None if loaded is None else loaded.line_of(("version",))
+    policy = settings.get(env)
+    out: list[Problem] = []
+    if policy is None:
+        out.append(
+            Problem(
+                "unknown-environment",
+                path,
+                None,
+                f"environment {env!r} is not configured; configured: {', '.join(settings.names)} (promptreg.yaml)",
+            )
+        )
+        return out
+    if ver not in versions.get(pid, []):
+        out.append(
+            Problem(
+                "missing-version",
+                path,
+                line,
+                f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)",
+            )
+        )
+        return out
+    assert ver is not None
+    v = view.version(pid, ver)
+    if v is None:
+        out.append(
+            Problem(
+                "invalid-version",
+                path,
+                line,
+                f"points {env} at {pid} {ver}, which is not valid; fix prompts/{pid}/{ver}.yaml",
+            )
+        )
+        return out
+    move = None
+    if judged:
+        # Going back to a version this environment already ran (a rollback, a revert) never
+        # waits for the promotion source.
+        move = pointer_move(
+            view, policy, pid, lambda: was_active is not None and was_active(env, pid, v.version)
+        )
+    return judge(Candidate(v, env, policy, move), line)
+
+
+def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
+    try:
+        loaded = view.source.load(path)
+    except LoadError as exc:
+        return [load_problem(exc, path)]
+    if loaded is None:
+        return []
+    if view.schema:
+        from registry.evals.suite import suite_problems
+        from registry.schema.validate import schema_errors
+
+        errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
+        if errs:
+            return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
+    got = loaded.data.get("prompt_id")
+    if got != pid:
+        return [
+            Problem(
+                "path-mismatch",
+                path,
+                loaded.line_of(("prompt_id",)),
+                f"prompt_id {got!r} does not match the file name {pid!r}",
+            )
+        ]
+    if pid not in view.version_index():
+        return [
+            Problem(
+                "orphan-suite",
+                path,
+                None,
+                f"no prompt {pid!r} exists for this suite (prompts/{pid}/)",
+            )
+        ]
+    return []

@@ -1,0 +1,219 @@
+"""promptreg new: write the next version of a prompt."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from registry.cli.options import (
+    ACTOR,
+    PROMPT_ID,
+    VERSION,
+    Ctx,
+    pass_ctx,
+    require_person_option,
+)
+from registry.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    RegistryError,
+)
+from registry.ids import Bump, SemVer, validate_prompt_id
+from registry.models import Message, PromptVersion
+from registry.view import RegistryView
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.command()
+@click.argument("prompt_id", callback=PROMPT_ID)
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    help="Next version by SemVer part (a pre-release bumps to its release, as npm does).",
+)
+@click.option(
+    "--version", "version", callback=VERSION, metavar="V", default=None, help="Exact new version."
+)
+@click.option("-d", "--description", required=True, help="What changed and why.")
+@click.option(
+    "--from",
+    "from_version",
+    callback=VERSION,
+    metavar="V",
+    default=None,
+    help="Copy content from V (default: the latest).",
+)
+@click.option(
+    "--content-file",
+    metavar="FILE",
+    default=None,
+    help="Read the new content of a text prompt from FILE ('-': standard input).",
+)
+@click.option(
+    "--messages-file",
+    metavar="FILE",
+    default=None,
+    help="Read the messages of a chat prompt from FILE, a YAML or JSON list of"
+    " {role, content} ('-': standard input).",
+)
+@click.option(
+    "--author",
+    callback=ACTOR,
+    metavar="WHO",
+    default=None,
+    help="Name <email> (default: git's user).",
+)
+@click.option("--commit", is_flag=True, help="Commit the new file.")
+@pass_ctx
+def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, description: str,
+        from_version: str | None, content_file: str | None, messages_file: str | None,
+        author: str | None, commit: bool) -> None:  # fmt: skip
+    """Write a new untested version."""
+    validate_prompt_id(prompt_id)
+    if bump and version:
+        raise click.UsageError("give --bump or --version, not both")
+    if content_file is not None and messages_file is not None:
+        raise click.UsageError(
+            "give --content-file (a text prompt) or --messages-file (a chat prompt), not both"
+        )
+    require_person_option(author, "--author", commit)
+    view = c.reg.view()
+    existing = view.version_index().get(prompt_id, [])
+    base = _base_version(view, prompt_id, from_version, existing)
+    version = _new_version_name(prompt_id, bump, version, existing)
+    content: str | None = base.content if base else None
+    messages: tuple[Message, ...] | None = base.messages if base else None
+    if content_file is not None:
+        if base is not None and base.messages is not None:
+            raise click.UsageError(
+                f"{prompt_id} {base.version} is a chat prompt (messages): give the new messages"
+                " with --messages-file FILE, a YAML or JSON list of {role, content}"
+            )
+        content, messages = _read_text(content_file, "--content-file"), None
+    elif messages_file is not None:
+        if base is not None and base.content is not None:
+            raise click.UsageError(
+                f"{prompt_id} {base.version} is a text prompt (content): give the new content"
+                " with --content-file FILE"
+            )
+        content, messages = None, _read_messages(messages_file)
+    if content is None and messages is None:
+        raise click.UsageError(
+            f"{prompt_id} is a new prompt: give its content with --content-file FILE, or"
+            " the messages of a chat prompt with --messages-file FILE"
+        )
+    variables = None
+    replaced = content_file is not None or messages_file is not None
+    if base is not None and base.variables is not None and not replaced:
+        variables = base.variables
+    v = PromptVersion(
+        prompt_id=prompt_id, version=version, content=content, messages=messages,
+        description=description, author=author or "", variables=variables,
+        model=base.model if base else None,
+    )  # fmt: skip
+    if not v.author:
+        from registry.gitio.commit import resolve_actor
+
+        v = replace(v, author=resolve_actor(c.root, None, "--author"))
+    written = c.reg.register(v, commit=commit)
+    click.echo(f"created prompts/{prompt_id}/{written.version}.yaml (untested)")
+    _warn_about_new_version(c, prompt_id, written.version)
+
+
+def _warn_about_new_version(c: Ctx, prompt_id: str, version: str) -> None:
+    """On stderr, what ``check`` will say of the file just written: ``{{name}}`` placeholders
+    that render literally, and placeholders added within a major (the exit code stays 0)."""
+    from registry.check.rules import breaking_variables, mustache_warnings
+    from registry.paths import version_path
+
+    path = version_path(prompt_id, version)
+    view = c.reg.view()
+    found = mustache_warnings(view.version_result(prompt_id, version), path)
+    found += breaking_variables(view, {path})
+    for p in found:
+        where = p.path if p.line is None else f"{p.path}:{p.line}"
+        click.echo(f"promptreg: warning: {where}: {p.code} {p.message}", err=True)
+
+
+def _base_version(
+    view: RegistryView, prompt_id: str, from_version: str | None, existing: list[str]
+) -> PromptVersion | None:
+    """The version a new one copies: ``--from``, else the latest, else None."""
+    if from_version is not None:
+        base = view.version(prompt_id, from_version)
+        if base is None:
+            raise NotFoundError(f"--from {prompt_id} {from_version} not found")
+        return base
+    if not existing:
+        return None
+    base = view.version(prompt_id, existing[-1])
+    if base is None:
+        raise RegistryError(
+            f"the latest version {prompt_id} {existing[-1]} does not load; use --from"
+        )
+    return base
+
+
+def _new_version_name(
+    prompt_id: str, bump: str | None, version: str | None, existing: list[str]
+) -> str:
+    if version is not None:
+        return version
+    if bump is None:
+        if existing:
+            raise click.UsageError("give --bump major|minor|patch or --version V")
+        return "1.0.0"
+    if not existing:
+        raise click.UsageError(
+            f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)"
+        )
+    part: Bump = "major" if bump == "major" else "minor" if bump == "minor" else "patch"
+    computed = str(SemVer.parse(existing[-1]).bump(part))
+    if computed in existing:
+        raise AlreadyExistsError(
+            f"--bump {bump} from {prompt_id} {existing[-1]} gives {computed}, which already"
+            f" exists (prompts/{prompt_id}/{computed}.yaml); give the version with --version"
+        )
+    return computed
+
+
+def _read_input(path: str, flag: str) -> tuple[bytes, str]:
+    """The bytes of ``path`` ('-' is standard input) and the name to show in messages."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    try:
+        return Path(path).read_bytes(), path
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror or exc}", param_hint=f"'{flag}'"
+        ) from None
+
+
+def _read_text(path: str, flag: str) -> str:
+    from registry.messages_file import EMPTY_TEMPLATE
+
+    data, name = _read_input(path, flag)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RegistryError(f"{name}:{line}: invalid UTF-8; save the file as UTF-8") from None
+    if not text.strip():
+        raise RegistryError(f"{name}:1: {EMPTY_TEMPLATE}")
+    return text
+
+
+def _read_messages(path: str) -> tuple[Message, ...]:
+    from registry.messages_file import load_messages
+
+    data, name = _read_input(path, "--messages-file")
+    return load_messages(data, name)
+
+
+COMMANDS = [new]

@@ -1,0 +1,165 @@
+"""The context object, argument checks and the options every command shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from registry.errors import EnvironmentNotConfiguredError, NotFoundError, RegistryError
+from registry.ids import validate_environment, validate_prompt_id, validate_version
+from registry.registry import PromptRegistry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Ctx:
+    """Options shared by every command."""
+
+    def __init__(self, root: str | None = None) -> None:
+        self.root_opt = root
+        self._reg: PromptRegistry | None = None
+
+    @property
+    def reg(self) -> PromptRegistry:
+        """The registry of the working tree (uncommitted edits included)."""
+        if self._reg is None:
+            self._reg = PromptRegistry(self.root_opt, source="files")
+        return self._reg
+
+    @property
+    def root(self) -> Path:
+        """The registry root."""
+        return self.reg.root
+
+    def require_registry(self) -> Path:
+        """The registry root; raises NotFoundError when it holds neither prompts/ nor
+        deployments/ (an empty table there would read as an empty registry)."""
+        from registry.paths import DEPLOYMENTS, PROMPTS
+
+        root = self.root
+        if not any((root / d).is_dir() for d in (PROMPTS, DEPLOYMENTS)):
+            raise NotFoundError(
+                f"{root} is not a promptreg registry: it has no prompts/ or deployments/ folder;"
+                " run `promptreg init` or pass -C PATH"
+            )
+        return root
+
+
+Callback = Callable[[click.Context, click.Parameter, Any], Any]
+
+
+def checked(check: Callable[[str], object]) -> Callback:
+    """An option or argument callback running one of the core's validators: a bad value is a
+    usage error (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            try:
+                check(value)
+            except (RegistryError, ValueError) as exc:
+                # An argument is named as in the usage line, without the [ ] of an optional one.
+                hint = (
+                    f"'{param.human_readable_name}'" if isinstance(param, click.Argument) else None
+                )
+                raise click.BadParameter(str(exc), ctx, param, hint) from None
+        return value
+
+    return callback
+
+
+def _check_time(value: str) -> None:
+    from registry.history import parse_rfc3339
+
+    parse_rfc3339(value)
+
+
+def _check_reason(value: str) -> None:
+    from registry.deploy import clean_reason
+
+    clean_reason(value)
+
+
+def _check_actor(value: str) -> None:
+    if not value.strip() or len(value.strip()) > 200 or any(ch in value for ch in "\r\n\0"):
+        raise ValueError("give a single line of at most 200 characters, like 'Name <email>'")
+
+
+ENVIRONMENT = checked(validate_environment)
+VERSION = checked(validate_version)
+PROMPT_ID = checked(validate_prompt_id)
+TIME = checked(_check_time)
+REASON = checked(_check_reason)
+ACTOR = checked(_check_actor)
+
+
+def require_person_option(value: str | None, flag: str, commit: bool) -> None:
+    """With --commit an explicit actor must be ``Name <email>`` (git needs the email)."""
+    from registry.gitio.commit import require_person
+
+    if commit and value is not None:
+        try:
+            require_person(value.strip(), flag)
+        except RegistryError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"'{flag}'") from None
+
+
+def _set_root(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Ctx).root_opt = value
+
+
+def add_root_option(command: click.Command) -> None:
+    """Accept ``-C PATH`` after the subcommand too (``promptreg status -C path``)."""
+    command.params.insert(
+        0,
+        click.Option(
+            ["-C", "root"],
+            metavar="PATH",
+            default=None,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_root,
+            help="Registry root (also accepted before the command name).",
+        ),
+    )
+
+
+def json_option(f: F) -> F:
+    """Add ``--json``."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")(f)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def require_known(c: Ctx, prompt_id: str, environment: str | None) -> None:
+    """Refuse (exit 1) a prompt the registry has never heard of, and an environment that is
+    neither configured, nor holds a pointer, nor appears in the prompt's history (a retired
+    environment stays valid). Called only when a read found nothing, so git is asked rarely."""
+    from registry.gitio.log import environments_in_history
+
+    view = c.reg.view()
+    pointers = view.pointer_index()
+    in_history = environments_in_history(c.root, prompt_id)
+    known = prompt_id in view.version_index() or any(pid == prompt_id for _, pid in pointers)
+    if not known and not in_history:
+        raise NotFoundError(
+            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
+            " and no deployment history"
+        )
+    if environment is None:
+        return
+    configured = view.settings().names
+    if (
+        environment in configured
+        or environment in in_history
+        or any(env == environment for env, _ in pointers)
+    ):
+        return
+    raise EnvironmentNotConfiguredError(
+        f"environment {environment!r} is not configured and never held a pointer of"
+        f" {prompt_id}; configured: {', '.join(configured)}"
+    )

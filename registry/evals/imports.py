@@ -1,0 +1,142 @@
+"""Resolving an evaluation suite's hooks: ``module:function`` references imported from the
+registry root, and its regexes compiled, all before any case runs."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from registry.errors import EvaluationError
+from registry.evals.suite import Suite
+
+ASSERTION_TYPES = (
+    "contains",
+    "not_contains",
+    "equals",
+    "regex",
+    "min_length",
+    "max_length",
+    "is_json",
+    "python",
+)
+TEXT_TYPES = ("contains", "not_contains", "equals", "regex")
+LENGTH_TYPES = ("min_length", "max_length")
+_REF_RE = re.compile(
+    r"(?P<module>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    r":(?P<function>[A-Za-z_][A-Za-z0-9_]*)",
+    re.ASCII,
+)
+
+Hook = Callable[..., Any]
+
+
+def _from_root(module: object, name: str, root: Path) -> bool:
+    """True when ``module`` was found through ``root`` itself (``root/<top>.py`` or
+    ``root/<top>/``), not through a package installed somewhere below it, such as a venv."""
+    top = name.partition(".")[0]
+    places = [getattr(module, "__file__", None), *getattr(module, "__path__", [])]
+    for place in places:
+        if not isinstance(place, str):
+            continue
+        try:
+            first = Path(place).resolve().relative_to(root).parts[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        if first == top or first.startswith(top + "."):
+            return True
+    return False
+
+
+@contextmanager
+def import_root(root: Path) -> Iterator[None]:
+    """Make ``root`` importable for the run, then put ``sys.path`` back as it was.
+
+    Modules imported from ``root`` are dropped from ``sys.modules`` afterwards, so the next
+    run (another checkout, an edited hook) imports them afresh. Bytecode is not written, so
+    evaluating never leaves ``__pycache__`` folders in the checkout.
+    """
+    resolved = root.resolve()
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    saved_bytecode = sys.dont_write_bytecode
+    sys.path.insert(0, str(resolved))
+    sys.dont_write_bytecode = True
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+        for name in set(sys.modules) - saved_modules:
+            if _from_root(sys.modules.get(name), name, resolved):
+                del sys.modules[name]
+
+
+def _resolve(ref: str) -> Hook:
+    """Import ``module:function``; raises ValueError with a readable reason."""
+    m = _REF_RE.fullmatch(ref)
+    if m is None:
+        raise ValueError("must look like 'module:function'")
+    module_name, function = m.group("module"), m.group("function")
+    try:
+        module = importlib.import_module(module_name)
+    except (Exception, SystemExit) as exc:
+        raise ValueError(f"cannot import {module_name!r}: {describe_error(exc)}") from None
+    if not hasattr(module, function):
+        raise ValueError(f"module {module_name!r} has no attribute {function!r}")
+    fn: Hook = getattr(module, function)
+    if not callable(fn):
+        raise ValueError(f"{ref} is not callable")
+    return fn
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _where(suite: Suite, line: int | None) -> str:
+    return suite.path if line is None else f"{suite.path}:{line}"
+
+
+def prepare_hooks(suite: Suite) -> tuple[Hook | None, dict[str, Hook], dict[str, re.Pattern[str]]]:
+    """Resolve every hook and compile every regex once, before any case runs; a suite built
+    by hand (not by load_suite) gets its assertion values checked here too."""
+    problems: list[str] = []
+    target = None
+    if suite.target is not None:
+        try:
+            target = _resolve(suite.target)
+        except ValueError as exc:
+            problems.append(f"{_where(suite, suite.target_line)}: target {suite.target!r}: {exc}")
+    hooks: dict[str, Hook] = {}
+    patterns: dict[str, re.Pattern[str]] = {}
+    for case in suite.cases:
+        for a in case.assertions:
+            where = _where(suite, a.line)
+            if a.type not in ASSERTION_TYPES:
+                problems.append(f"{where}: unknown assertion type {a.type!r}")
+            elif a.type in TEXT_TYPES and not isinstance(a.value, str):
+                problems.append(f"{where}: a {a.type} assertion needs a string value")
+            elif a.type in LENGTH_TYPES and (
+                isinstance(a.value, bool) or not isinstance(a.value, int)
+            ):
+                problems.append(f"{where}: a {a.type} assertion needs a whole number")
+            elif a.type == "python" and a.value not in hooks:
+                try:
+                    hooks[a.value] = _resolve(str(a.value))
+                except ValueError as exc:
+                    problems.append(f"{where}: python assertion {a.value!r}: {exc}")
+            elif a.type == "regex" and a.value not in patterns:
+                try:
+                    patterns[a.value] = re.compile(a.value)
+                except re.error as exc:
+                    problems.append(f"{where}: regex {a.value!r} does not compile: {exc}")
+    if problems:
+        raise EvaluationError("\n".join(dict.fromkeys(problems)))
+    return target, hooks, patterns

@@ -1,0 +1,135 @@
+"""``promptreg eval``: run a version's suite and record a pass in its file (``tested``, the
+score and the evaluation), under the write lock, optionally as one commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from registry.errors import (
+    EvaluationError,
+    NotFoundError,
+    PolicyError,
+    RegistryError,
+)
+from registry.fsio import Transaction, write_lock
+from registry.ids import validate_prompt_id, validate_version
+from registry.paths import suite_path, version_path
+
+if TYPE_CHECKING:
+    from registry.evals.run import EvalResult
+    from registry.evals.suite import Suite
+from registry.encode import now_rfc3339
+from registry.writer import finish, fresh_view, require_version, writer_actor
+
+
+def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite: str) -> None:
+    """With --commit, ``tested`` is recorded against the suite as HEAD has it, so a suite
+    that exists only in the working tree (or differs from HEAD) is refused."""
+    from registry.gitio.commit import uncommitted
+
+    if Path(rel_suite).is_absolute():
+        return
+    dirty = uncommitted(root, [rel_suite])
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the evaluation of {prompt_id} {version}: the suite"
+            f" {', '.join(dirty)} has uncommitted changes that the result depends on;"
+            " commit the suite first (or run eval without --commit)"
+        )
+
+
+def _hook_files(root: Path, suite: Suite) -> list[str]:
+    """The registry's own files that the suite's ``module:function`` hooks import: the
+    module's file (or package) and the packages around it."""
+    refs = [suite.target] if suite.target else []
+    refs += [a.value for c in suite.cases for a in c.assertions if a.type == "python"]
+    files: set[str] = set()
+    for ref in refs:
+        if not isinstance(ref, str) or ":" not in ref:
+            continue
+        parts = ref.split(":", 1)[0].split(".")
+        for i in range(1, len(parts) + 1):
+            stem = "/".join(parts[:i])
+            candidates = [f"{stem}/__init__.py"] + ([f"{stem}.py"] if i == len(parts) else [])
+            files.update(c for c in candidates if (root / c).is_file())
+    return sorted(files)
+
+
+def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Suite) -> None:
+    """With --commit, the hooks a suite calls from the registry must be committed too: a
+    clone must be able to re-run the evaluation the commit records."""
+    from registry.gitio.commit import uncommitted
+
+    files = _hook_files(root, suite)
+    dirty = uncommitted(root, files) if files else []
+    if dirty:
+        raise PolicyError(
+            f"cannot commit the evaluation of {prompt_id} {version}: {suite.path} calls code in"
+            f" {', '.join(dirty)}, which has uncommitted changes; commit it first (or run eval"
+            " without --commit)"
+        )
+
+
+def evaluate(
+    root: Path, prompt_id: str, version: str, suite: str | None = None, *,
+    record: bool = True, evaluated_by: str | None = None, commit: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalResult:  # fmt: skip
+    """Run the suite against the version; on pass (and ``record``) write the evaluation."""
+    from registry.evals.run import run_suite
+    from registry.evals.suite import load_suite
+    from registry.models import fingerprint
+    from registry.yamlio.edit import set_evaluation_fields
+
+    validate_prompt_id(prompt_id)
+    validate_version(version)
+    actor = writer_actor(root, evaluated_by, commit) if record else ""
+    view = fresh_view(root)
+    v = require_version(view, prompt_id, version)
+    rel_suite = suite if suite is not None else suite_path(prompt_id)
+    suite_file = (root / rel_suite) if not Path(rel_suite).is_absolute() else Path(rel_suite)
+    if not suite_file.is_file():
+        raise NotFoundError(
+            f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
+        )
+    if commit and record:
+        _require_committed_suite(root, prompt_id, version, rel_suite)
+    loaded_suite = load_suite(suite_file, rel_suite)
+    if commit and record:
+        _require_committed_hooks(root, prompt_id, version, loaded_suite)
+    if loaded_suite.prompt_id != prompt_id:
+        raise EvaluationError(
+            f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
+        )
+    result = run_suite(v, loaded_suite, root, progress)
+    if not (result.passed and record):
+        return result
+    rel = version_path(prompt_id, version)
+    with write_lock(root):
+        path = root / rel
+        text = path.read_bytes().decode("utf-8")
+        current = require_version(fresh_view(root), prompt_id, version)
+        if current.fingerprint != v.fingerprint:
+            raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
+        evaluation = {
+            "suite": rel_suite,
+            "threshold": result.threshold,
+            "fingerprint": fingerprint(v.content, v.messages, v.model),
+            "evaluated_at": now_rfc3339(),
+            "evaluated_by": actor,
+        }
+        new_text = set_evaluation_fields(text, True, result.score, evaluation, rel)
+        tx = Transaction(root)
+        try:
+            tx.write(rel, new_text.encode("utf-8"))
+            finish(
+                root, tx, commit,
+                f"Evaluate {prompt_id} {version}: score {result.score:.3f} >= {result.threshold}",
+                actor,
+            )  # fmt: skip
+        except BaseException:
+            tx.rollback()
+            raise
+    return result

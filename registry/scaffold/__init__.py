@@ -1,0 +1,1 @@
+"""promptreg init: the skeleton of a new registry (skeleton) and its VS Code settings (vscode)."""

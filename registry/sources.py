@@ -1,0 +1,218 @@
+"""Sources of registry files: a directory (working tree or image), a git commit, or the index.
+
+Every source answers the same two questions: which files are there (with their kind, so
+symlinks and other non-regular files are seen), and what one file parses to, through the one
+hardened loader. Nothing here follows a symlink.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from registry.errors import NotFoundError
+from registry.paths import MANAGED_DIRS, SETTINGS, classify
+from registry.yamlio.files import load_yaml_file
+from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes
+
+if TYPE_CHECKING:
+    from registry.gitio.catfile import CatFile
+    from registry.gitio.run import TreeEntry
+
+FILE, SYMLINK, OTHER = "file", "symlink", "other"
+_FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A path under a managed folder and what kind of file it is."""
+
+    path: str
+    kind: str  # FILE, SYMLINK or OTHER (FIFO, socket, device, gitlink, ...)
+
+
+class Source(Protocol):
+    """Where registry files are read from."""
+
+    label: str
+
+    def entries(self) -> list[Entry]:
+        """Every file under prompts/, deployments/, evals/ and the settings file."""
+        ...
+
+    def load(self, path: str) -> Loaded | None:
+        """The parsed file at ``path``, None when absent; raises LoadError when unreadable."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds open (a git process); reading again reopens it."""
+        ...
+
+
+def _names_a_file(path: str) -> bool:
+    """Whether ``path`` is where a version, pointer or suite file belongs."""
+    c = classify(path)
+    return c is not None and c[0] in ("version", "pointer", "suite")
+
+
+class DirSource:
+    """Files of a directory: a git working tree or a plain folder with no ``.git``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.label = "working tree"
+
+    def _walk(self, top: str) -> Iterator[Entry]:
+        # Iterative, so a pull request with thousands of nested folders cannot exhaust the stack.
+        pending = [top]
+        while pending:
+            rel = pending.pop()
+            try:
+                it = os.scandir(self.root / rel)
+            except FileNotFoundError:
+                continue
+            except NotADirectoryError:
+                yield Entry(rel, OTHER)
+                continue
+            with it:
+                for de in it:
+                    child = f"{rel}/{de.name}"
+                    if de.is_symlink():
+                        yield Entry(child, SYMLINK)
+                    elif de.is_dir(follow_symlinks=False):
+                        if _names_a_file(child):
+                            yield Entry(child, OTHER)  # a folder where a file belongs
+                        else:
+                            pending.append(child)
+                    elif de.is_file(follow_symlinks=False):
+                        yield Entry(child, FILE)
+                    else:
+                        yield Entry(child, OTHER)
+
+    def entries(self) -> list[Entry]:
+        out: list[Entry] = []
+        for top in MANAGED_DIRS:
+            p = self.root / top
+            if p.is_symlink():
+                out.append(Entry(top, SYMLINK))
+            elif p.exists():
+                out.extend(self._walk(top))
+        s = self.root / SETTINGS
+        if s.is_symlink():
+            out.append(Entry(SETTINGS, SYMLINK))
+        elif s.exists():
+            out.append(Entry(SETTINGS, FILE if s.is_file() else OTHER))
+        out.sort(key=lambda e: e.path)
+        return out
+
+    def load(self, path: str) -> Loaded | None:
+        # Refuse a symlink anywhere along the path: a pull request must not make promptreg
+        # read a file outside the registry.
+        parts = path.split("/")
+        cur = self.root
+        for i, part in enumerate(parts):
+            cur = cur / part
+            try:
+                st = os.lstat(cur)
+            except FileNotFoundError:
+                return None
+            except NotADirectoryError:
+                return None
+            if stat.S_ISLNK(st.st_mode):
+                raise YamlError(
+                    "is a symbolic link; promptreg reads regular files only",
+                    "/".join(parts[: i + 1]),
+                    code="symlink",
+                )
+        return load_yaml_file(cur, display_path=path)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _kind_of_mode(mode: str) -> str:
+    if mode in ("100644", "100755"):
+        return FILE
+    if mode == "120000":
+        return SYMLINK
+    return OTHER
+
+
+class GitSource:
+    """Files of one git commit (or the index), read through one persistent cat-file."""
+
+    def __init__(self, root: Path, rev: str | None, cat: CatFile | None = None) -> None:
+        from registry.gitio.catfile import CatFile
+        from registry.gitio.run import rev_parse
+
+        self.root = root
+        if rev is None:
+            self.commit: str | None = None
+            self.label = "index"
+        elif _FULL_ID.fullmatch(rev):
+            self.commit = rev
+            self.label = f"commit {rev[:12]}"
+        else:
+            commit = rev_parse(root, rev)
+            if commit is None:
+                raise NotFoundError(f"git revision {rev!r} not found in {root}")
+            self.commit = commit
+            self.label = f"commit {commit[:12]}"
+        self._cat = cat or CatFile(root)
+        self._own_cat = cat is None
+        self._entries: dict[str, TreeEntry] | None = None
+
+    @property
+    def cat(self) -> CatFile:
+        """The cat-file process, for another source of the same repository to share."""
+        return self._cat
+
+    def _tree(self) -> dict[str, TreeEntry]:
+        if self._entries is None:
+            from registry.gitio.run import ls_index, ls_tree
+
+            wanted = (*MANAGED_DIRS, SETTINGS)
+            if self.commit is None:
+                listed = [
+                    e
+                    for e in ls_index(self.root)
+                    if e.path == SETTINGS or e.path.split("/", 1)[0] in MANAGED_DIRS
+                ]
+            else:
+                listed = ls_tree(self.root, self.commit, wanted)
+            self._entries = {e.path: e for e in listed}
+        return self._entries
+
+    def entries(self) -> list[Entry]:
+        return sorted(
+            (Entry(e.path, _kind_of_mode(e.mode)) for e in self._tree().values()),
+            key=lambda e: e.path,
+        )
+
+    def load(self, path: str) -> Loaded | None:
+        if self._entries is not None or self.commit is None:
+            e = self._tree().get(path)
+            if e is None:
+                return None
+            if _kind_of_mode(e.mode) != FILE:
+                raise YamlError(
+                    f"is not a regular file (git mode {e.mode}); store a regular file",
+                    path,
+                    code="not-regular",
+                )
+            data = self._cat.read(e.sha)
+        else:
+            data = self._cat.read(f"{self.commit}:{path}")
+        if data is None:
+            return None
+        return load_yaml_bytes(data, path)
+
+    def close(self) -> None:
+        """Stop the cat-file process when this source owns it."""
+        if self._own_cat:
+            self._cat.close()

@@ -1,0 +1,2 @@
+"""The untrusted-YAML boundary: load (with scalars and files), dump, and the comment-preserving
+edit."""
