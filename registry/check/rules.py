@@ -145,19 +145,30 @@ def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Pr
     only the pairs a selected version file is part of."""
     out: list[Problem] = []
     for pid, versions in view.version_index().items():
-        for before, after in pairwise(versions):
-            old, new = SemVer.parse(before), SemVer.parse(after)
+        parsed = [SemVer.parse(v) for v in versions]
+        names: dict[str, frozenset[str] | None] = {}
+        for (before, old), (after, new) in pairwise(zip(versions, parsed, strict=True)):
             if old.major != new.major or _promises_no_interface(old):
                 continue
-            path = version_path(pid, after)
-            if selected is not None and not {path, version_path(pid, before)} & selected:
+            if (
+                selected is not None
+                and not {
+                    version_path(pid, after),
+                    version_path(pid, before),
+                }
+                & selected
+            ):
                 continue
-            earlier, later = view.version(pid, before), view.version(pid, after)
-            if earlier is None or later is None:
+            earlier = _placeholder_set(view, pid, before, names)
+            later_names = _placeholder_set(view, pid, after, names)
+            if earlier is None or later_names is None:
                 continue  # a broken file is reported by its own checks
-            added = [n for n in later.placeholders if n not in earlier.placeholders]
-            if not added:
+            if later_names <= earlier:
                 continue
+            later = view.version(pid, after)
+            assert later is not None
+            added = [n for n in later.placeholders if n not in earlier]
+            path = version_path(pid, after)
             loaded = view.version_result(pid, after).loaded
             key = "messages" if later.messages is not None else "content"
             out.append(
@@ -171,6 +182,16 @@ def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Pr
                 )
             )
     return out
+
+
+def _placeholder_set(
+    view: RegistryView, pid: str, version: str, seen: dict[str, frozenset[str] | None]
+) -> frozenset[str] | None:
+    """A version's placeholder names (None when it does not load), once per version."""
+    if version not in seen:
+        v = view.version(pid, version)
+        seen[version] = None if v is None else frozenset(v.placeholders)
+    return seen[version]
 
 
 def _norm(path: str) -> str:
