@@ -84,6 +84,9 @@ step python -c 'from registry import PromptRegistry
 v = PromptRegistry(".").get_active("hr_query_system_prompt", "production")
 print(v.version, "->", v.render(context="Leave policy, section 4.2: 25 days.", query="How many days?"))'
 
+# Commit times have one-second resolution: keep the deployment and the rollback apart, so the
+# point-in-time query below names a moment when 1.2.0 was live.
+sleep 1
 say "Quality dropped: roll production back to what ran before, with a reason."
 step promptreg rollback hr_query_system_prompt --env production --reason "Answers got longer" --commit
 
