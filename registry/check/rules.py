@@ -144,7 +144,11 @@ def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Pr
     callers of the earlier version do not pass it, so it needs a new major. With ``selected``,
     only the pairs a selected version file is part of."""
     out: list[Problem] = []
-    for pid, versions in view.version_index().items():
+    index = view.version_index()
+    if selected is not None:  # only the prompts a selected version file belongs to
+        pids = {c[1][0] for p in selected if (c := classify(p)) and c[0] == "version"}
+        index = {pid: index[pid] for pid in sorted(pids) if pid in index}
+    for pid, versions in index.items():
         parsed = [SemVer.parse(v) for v in versions]
         names: dict[str, frozenset[str] | None] = {}
         for (before, old), (after, new) in pairwise(zip(versions, parsed, strict=True)):
