@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import click
 
 from registry.cli.options import (
-    ENVIRONMENT,
     PROMPT_ID,
     Ctx,
+    env_option,
     json_option,
     pass_ctx,
     require_known,
@@ -25,14 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @click.command()
 @click.argument("prompt_id", callback=PROMPT_ID)
-@click.option(
-    "--env",
-    "environment",
-    callback=ENVIRONMENT,
-    metavar="ENV",
-    default=None,
-    help="Only this environment.",
-)
+@env_option("Only this environment.")
 @json_option
 @pass_ctx
 def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> None:

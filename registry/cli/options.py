@@ -88,6 +88,17 @@ def _check_actor(value: str) -> None:
 
 
 ENVIRONMENT = checked(validate_environment)
+
+
+def env_option(help: str, *, required: bool = False) -> Callable[[F], F]:
+    """``--env ENV``, validated as an environment name (a malformed one is a usage error)."""
+    # No default when required: click counts an explicit None as a given value.
+    extra: dict[str, Any] = {"required": True} if required else {"default": None}
+    return click.option(
+        "--env", "environment", callback=ENVIRONMENT, metavar="ENV", help=help, **extra
+    )
+
+
 VERSION = checked(validate_version)
 PROMPT_ID = checked(validate_prompt_id)
 TIME = checked(_check_time)

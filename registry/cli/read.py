@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from registry.cli.options import (
-    ENVIRONMENT,
     PROMPT_ID,
     VERSION,
     Ctx,
+    env_option,
     json_option,
     pass_ctx,
 )
@@ -160,14 +160,7 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 
 
 @click.command()
-@click.option(
-    "--env",
-    "environment",
-    callback=ENVIRONMENT,
-    metavar="ENV",
-    default=None,
-    help="Only this environment.",
-)
+@env_option("Only this environment.")
 @json_option
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:

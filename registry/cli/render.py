@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from registry.cli.options import (
-    ENVIRONMENT,
     PROMPT_ID,
     TIME,
     Ctx,
+    env_option,
     json_option,
     pass_ctx,
     require_known,
@@ -49,14 +49,7 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
 
 @click.command()
 @click.argument("prompt_id", callback=PROMPT_ID)
-@click.option(
-    "--env",
-    "environment",
-    callback=ENVIRONMENT,
-    metavar="ENV",
-    required=True,
-    help="Environment to render.",
-)
+@env_option("Environment to render.", required=True)
 @click.option(
     "--var",
     "variables",
@@ -137,9 +130,7 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
 
 @click.command()
 @click.argument("prompt_id", callback=PROMPT_ID)
-@click.option(
-    "--env", "environment", callback=ENVIRONMENT, metavar="ENV", required=True, help="Environment."
-)
+@env_option("Environment.", required=True)
 @click.option(
     "--at", "at", callback=TIME, metavar="TIME", default=None, help="An RFC 3339 time in the past."
 )

@@ -13,11 +13,11 @@ import click
 
 from registry.cli.options import (
     ACTOR,
-    ENVIRONMENT,
     PROMPT_ID,
     REASON,
     VERSION,
     Ctx,
+    env_option,
     json_option,
     pass_ctx,
     require_person_option,
@@ -105,14 +105,7 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 @click.command()
 @click.argument("prompt_id", callback=PROMPT_ID)
 @click.argument("version", callback=VERSION)
-@click.option(
-    "--env",
-    "environment",
-    callback=ENVIRONMENT,
-    metavar="ENV",
-    required=True,
-    help="Target environment.",
-)
+@env_option("Target environment.", required=True)
 @pointer_change_options
 @json_option
 @pass_ctx
@@ -139,14 +132,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 
 @click.command()
 @click.argument("prompt_id", callback=PROMPT_ID)
-@click.option(
-    "--env",
-    "environment",
-    callback=ENVIRONMENT,
-    metavar="ENV",
-    required=True,
-    help="Environment to roll back.",
-)
+@env_option("Environment to roll back.", required=True)
 @click.option(
     "--to",
     "to",
