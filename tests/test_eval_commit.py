@@ -82,3 +82,21 @@ def test_eval_commit_refuses_uncommitted_hook_code(fresh: Path, hook_state: str)
     commit_all(fresh, "the hook")
     proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR, "--commit")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_hook_files_only_follow_module_names(tmp_path: Path) -> None:
+    """The suite loader refuses values that are not ``module:function``; the dependency
+    check does not rely on it: only module names map to registry files, never a path."""
+    from registry.evals.record import _hook_files
+    from registry.evals.suite import Assertion, Case, Suite
+
+    write(tmp_path, "hooks/__init__.py", "")
+    write(tmp_path, "hooks/grading.py", "def ok(output, case):\n    return True\n")
+    write(tmp_path, "__init__.py", "")  # what "..:x" or "/x" would reach as a path
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    write(outside, "grading.py", "def ok(output, case):\n    return True\n")
+    assert "." not in str(outside), outside  # so the value below is one "module" part
+    values = ["hooks.grading:ok", f"{outside}/grading:ok", "../..:x", ".:x", "..:x"]
+    case = Case("c", {}, tuple(Assertion("python", v) for v in values), 1)
+    suite = Suite("evals/greet.yaml", "greet", 0.5, "/etc:x", (case,))
+    assert _hook_files(tmp_path, suite) == ["hooks/__init__.py", "hooks/grading.py"]

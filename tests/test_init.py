@@ -65,3 +65,13 @@ def test_init_at_the_top_does_not_warn(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
     r = run_cli("init", str(repo))
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_a_fifo_where_the_hook_config_belongs_does_not_hang_init(tmp_path: Path) -> None:
+    import os
+
+    repo = init_repo(tmp_path / "repo")
+    os.mkfifo(repo / ".pre-commit-config.yaml")
+    r = run_cli("init", str(repo), real=True)
+    assert r.returncode == 0, r.stderr
+    assert "kept .pre-commit-config.yaml" in r.stdout

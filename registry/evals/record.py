@@ -3,6 +3,7 @@ score and the evaluation), under the write lock, optionally as one commit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +41,9 @@ def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite
         )
 
 
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", re.ASCII)
+
+
 def _hook_files(root: Path, suite: Suite) -> list[str]:
     """The registry's own files that the suite's ``module:function`` hooks import: the
     module's file (or package) and the packages around it."""
@@ -47,9 +51,10 @@ def _hook_files(root: Path, suite: Suite) -> list[str]:
     refs += [a.value for c in suite.cases for a in c.assertions if a.type == "python"]
     files: set[str] = set()
     for ref in refs:
-        if not isinstance(ref, str) or ":" not in ref:
-            continue
-        parts = ref.split(":", 1)[0].split(".")
+        module = ref.split(":", 1)[0] if isinstance(ref, str) else ""
+        if not _MODULE.fullmatch(module):
+            continue  # not a module name: the run refuses it with its own message
+        parts = module.split(".")
         for i in range(1, len(parts) + 1):
             stem = "/".join(parts[:i])
             candidates = [f"{stem}/__init__.py"] + ([f"{stem}.py"] if i == len(parts) else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from registry import __version__
@@ -124,8 +125,13 @@ def kept_file_notes(root: Path, created: list[str], *, workflow: bool = True) ->
 
 
 def _mentions_check(path: Path) -> bool:
+    """Whether a regular file (never through a link or a FIFO, which would block) names the
+    check; at most 1 MiB of it is read."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        with path.open("rb") as f:
+            text = f.read(1 << 20).decode("utf-8", "replace")
     except OSError:
         return False
     return "promptreg check" in text or "promptreg-check" in text
