@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -93,10 +95,13 @@ def test_hook_files_only_follow_module_names(tmp_path: Path) -> None:
     write(tmp_path, "hooks/__init__.py", "")
     write(tmp_path, "hooks/grading.py", "def ok(output, case):\n    return True\n")
     write(tmp_path, "__init__.py", "")  # what "..:x" or "/x" would reach as a path
-    outside = tmp_path.parent / f"{tmp_path.name}-outside"
-    write(outside, "grading.py", "def ok(output, case):\n    return True\n")
-    assert "." not in str(outside), outside  # so the value below is one "module" part
-    values = ["hooks.grading:ok", f"{outside}/grading:ok", "../..:x", ".:x", "..:x"]
-    case = Case("c", {}, tuple(Assertion("python", v) for v in values), 1)
-    suite = Suite("evals/greet.yaml", "greet", 0.5, "/etc:x", (case,))
-    assert _hook_files(tmp_path, suite) == ["hooks/__init__.py", "hooks/grading.py"]
+    # An existing file outside the registry, named by an absolute path with no dot in it.
+    outside = Path(tempfile.mkdtemp(prefix="promptreg_outside_", dir="/tmp"))
+    try:
+        write(outside, "grading.py", "def ok(output, case):\n    return True\n")
+        values = ["hooks.grading:ok", f"{outside}/grading:ok", "../..:x", ".:x", "..:x"]
+        case = Case("c", {}, tuple(Assertion("python", v) for v in values), 1)
+        suite = Suite("evals/greet.yaml", "greet", 0.5, "/etc:x", (case,))
+        assert _hook_files(tmp_path, suite) == ["hooks/__init__.py", "hooks/grading.py"]
+    finally:
+        shutil.rmtree(outside)
