@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptDeployment, PromptVersion, Settings
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.serving import SnapshotServing, SourceMode, find_root
 from registry.snapshot import Snapshot
 from registry.sources import DirSource
 from registry.view import RegistryView
 
 if TYPE_CHECKING:
+    from registry.catalog import DeployedVersion, NextVersion, PromptSummary
     from registry.evals.run import EvalResult
+    from registry.ids import Bump
+    from registry.status import DeploymentStatus
 
 __all__ = ["PromptRegistry", "SourceMode", "find_root"]
 
@@ -77,9 +80,83 @@ class PromptRegistry(SnapshotServing):
         """The registry settings of the current snapshot."""
         return self._current().settings
 
-    def view(self) -> RegistryView:
-        """A fresh view of the working tree (every call re-reads the files)."""
+    # -- the working tree now, for tools (registry.catalog, registry.status) ------------------
+    def _working(self) -> RegistryView:
         return RegistryView(DirSource(self.root))
+
+    def list_prompts(self) -> list[PromptSummary]:
+        """Every prompt with versions: its versions in SemVer order and the version each
+        configured environment points at, read from the working tree now."""
+        from registry.catalog import prompt_summaries
+
+        return prompt_summaries(self._working())
+
+    def deployments(self, environment: str | None = None) -> list[DeploymentStatus]:
+        """One record per pointer of the working tree (in ``environment``, or all) with its
+        version, whether it is tested, and what is wrong with it (what ``status`` shows)."""
+        from registry import status
+
+        return status.status_rows(self._working(), environment)
+
+    def deployment(self, prompt_id: str, environment: str) -> PromptDeployment | None:
+        """The pointer of ``prompt_id`` in ``environment`` in the working tree; None when there
+        is none or it cannot be read."""
+        return self._working().pointer(
+            validate_environment(environment), validate_prompt_id(prompt_id)
+        )
+
+    def read_version(self, prompt_id: str, version: str | None = None) -> PromptVersion:
+        """``version`` (default: the latest) from the working tree, marked active when an
+        environment points at it; raises NotFoundError or ValidationError naming the file."""
+        from registry.catalog import find_version
+
+        return find_version(self._working(), prompt_id, version)
+
+    def active_environments(self, version: PromptVersion) -> list[str]:
+        """The configured environments whose pointer in the working tree names ``version``."""
+        from registry.catalog import active_environments
+
+        return active_environments(self._working(), version)
+
+    def deployed_version(self, prompt_id: str, environment: str) -> DeployedVersion | None:
+        """The version the working tree points ``environment`` at, with its policy problems
+        (None when nothing is deployed); raises when it cannot be read."""
+        from registry.catalog import deployed_version
+
+        return deployed_version(self._working(), prompt_id, environment)
+
+    def next_version(
+        self,
+        prompt_id: str,
+        *,
+        bump: Bump | None = None,
+        version: str | None = None,
+        from_version: str | None = None,
+    ) -> NextVersion:
+        """The name of a new version (``version``, the latest bumped by ``bump``, or 1.0.0
+        for a new prompt) and the version it copies (``from_version`` or the latest)."""
+        from registry.catalog import next_version
+
+        return next_version(self._working(), prompt_id, bump, version, from_version)
+
+    def require_known(self, prompt_id: str, environment: str | None = None) -> None:
+        """Raise NotFoundError for a prompt without files, pointer or history, and
+        EnvironmentNotConfiguredError for an environment it never was in."""
+        from registry.catalog import require_known
+
+        validate_prompt_id(prompt_id)
+        require_known(self._working(), self.root, prompt_id, environment)
+
+    def version_warnings(self, prompt_id: str, version: str) -> list[Problem]:
+        """The warnings ``check`` gives a version file: ``{{name}}`` placeholders that render
+        literally, and placeholders added within a major version."""
+        from registry.check.rules import breaking_variables, mustache_warnings
+        from registry.paths import version_path
+
+        path = version_path(validate_prompt_id(prompt_id), validate_version(version))
+        view = self._working()
+        found = mustache_warnings(view.version_result(prompt_id, version), path)
+        return found + breaking_variables(view, {path})
 
     # -- history ---------------------------------------------------------------------------------
     def history(self, prompt_id: str, environment: str | None = None) -> list[PromptDeployment]:
