@@ -113,6 +113,14 @@ class AlreadyExistsError(RegistryError, ValueError):
     exit_code = 1
 
 
+class VersionNotGivenError(RegistryError, ValueError):
+    """Raised by ``next_version`` when its arguments name no new version: an existing prompt
+    without a bump or a version, a bump for a prompt without versions, or both. The CLI
+    reports it as a usage error of ``new``'s options (exit 2)."""
+
+    exit_code = 1
+
+
 class PolicyError(RegistryError, ValueError):
     """Raised when an environment's policy refuses a deploy or rollback."""
 

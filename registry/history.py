@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
-from registry.gitio.log import PointerCommit, pointer_log
-from registry.ids import is_valid_version, validate_environment, validate_prompt_id
+from registry.gitio.log import PointerCommit, PointerFields, pointer_log
+from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
 
@@ -53,10 +53,6 @@ def _utc(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _event(
     prompt_id: str,
     environment: str,
@@ -65,17 +61,17 @@ def _event(
     version: str | None,
     previous: str | None,
 ) -> PromptDeployment:
-    data = c.data or {}
+    fields = c.pointer or PointerFields(version)
     return PromptDeployment(
         prompt_id=prompt_id,
         version=version,
         environment=environment,
         deployed_at=_utc(at),
         # The pointer says who deployed; a deletion has no pointer, so its author is the actor.
-        deployed_by=_text(data.get("deployed_by")) or c.author,
+        deployed_by=fields.deployed_by or c.author,
         previous_version=previous,
-        action=REMOVE if version is None else _text(data.get("action")) or "deploy",
-        reason=_text(data.get("reason")),
+        action=REMOVE if version is None else fields.action or "deploy",
+        reason=fields.reason,
         commit=c.commit,
         committed_by=c.author,
     )
@@ -97,11 +93,11 @@ def events_from_commits(
         at = c.committed_at if at is None else max(at, c.committed_at)
         if c.error is not None:
             continue
-        if c.data is None:
+        if c.pointer is None:
             version = None
         else:
-            version = c.data.get("version")
-            if not is_valid_version(version):
+            version = c.pointer.version
+            if version is None:
                 continue  # a pointer without a usable version is as unreadable as bad YAML
         if version != current:
             events.append(_event(prompt_id, environment, c, at, version, current))

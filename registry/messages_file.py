@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from registry.errors import LoadError, TemplateError, ValidationError
-from registry.models import ROLES, Message, Problem
+from registry.models import Message, Problem
+from registry.schema.shape_errors import iter_errors
+from registry.schema.shapes import Predicate, compiled_schema, predicate
+from registry.schema.wording import JsonPath, explain
 from registry.template import Template, TemplateSyntaxError
 from registry.yamlio.load import Loaded, load_yaml_bytes
 
@@ -49,6 +55,32 @@ def _problem(
     return Problem("messages", name, max(1, loaded.line_of(where) - shift), msg)
 
 
+@cache
+def _messages_schema() -> dict[str, Any]:
+    """The ``messages`` rule of the version schema: the one statement of what a chat message
+    is (a known role, exactly role and content, a content that is not blank)."""
+    schema: dict[str, Any] = compiled_schema("prompt-version")["properties"][_KEY]
+    return schema
+
+
+@cache
+def _messages_test() -> Predicate:
+    return predicate(_messages_schema())
+
+
+def _schema_problems(raw: list[Any], prefix: JsonPath) -> list[tuple[JsonPath, str]]:
+    """The schema's problems of the messages, worded as ``check`` words them, with paths
+    from ``prefix`` (the file's own structure: ``[1].role`` in a list, ``messages[1].role``
+    under a ``messages`` key)."""
+    if _messages_test()(raw):
+        return []
+    found: dict[tuple[JsonPath, str], None] = {}
+    for error in iter_errors(_messages_schema(), raw, prefix):
+        for problem in explain(error):
+            found.setdefault(problem)
+    return list(found)
+
+
 def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
     """Messages from ``data`` (a list of ``{role, content}``, or a mapping whose ``messages``
     is that list); raises ValidationError naming ``name`` and the line of every problem."""
@@ -68,36 +100,25 @@ def load_messages(data: bytes, name: str) -> tuple[Message, ...]:
     raw = loaded.data.get(_KEY)
     if set(loaded.data) != {_KEY} or not isinstance(raw, list) or not raw:
         raise ValidationError(f"{name}:1: {_EXPECTED}")
-    problems: list[Problem] = []
+    # A list file was wrapped as ``messages: <list>``; its paths start at the list.
+    prefix: JsonPath = () if shift else (_KEY,)
+    found = _schema_problems(raw, prefix)
+    problems = [
+        _problem(name, loaded, shift, (_KEY, *where[len(prefix) :]), message)
+        for where, message in found
+    ]
+    broken = {where[len(prefix)] for where, _ in found if len(where) > len(prefix)}
     out: list[Message] = []
     for i, item in enumerate(raw):
-        where: tuple[str | int, ...] = (_KEY, i)
-        if not isinstance(item, dict) or set(item) != {"role", "content"}:
-            problems.append(
-                _problem(name, loaded, shift, where, "each message must be exactly {role, content}")
-            )
-            continue
-        role, content = item["role"], item["content"]
-        if role not in ROLES:
-            problems.append(
-                _problem(name, loaded, shift, (*where, "role"),
-                         f"role must be one of {', '.join(ROLES)}, got {role!r}")
-            )  # fmt: skip
-            continue
-        if not isinstance(content, str):
-            problems.append(
-                _problem(name, loaded, shift, (*where, "content"), "content must be a string")
-            )
-            continue
-        if not content.strip():
-            problems.append(_problem(name, loaded, shift, (*where, "content"), EMPTY_TEMPLATE))
+        if i in broken:
             continue
         try:
-            Template(content)
+            Template(item["content"])
         except (TemplateSyntaxError, TemplateError) as exc:
-            problems.append(_problem(name, loaded, shift, (*where, "content"), str(exc)))
+            problems.append(_problem(name, loaded, shift, (_KEY, i, "content"), str(exc)))
             continue
-        out.append(Message(role, content))
+        out.append(Message(item["role"], item["content"]))
+    problems.sort(key=lambda p: p.line or 0)
     if problems:
         raise ValidationError("\n".join(str(p) for p in problems), problems)
     return tuple(out)

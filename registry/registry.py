@@ -2,63 +2,29 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-import weakref
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import NotFoundError, RegistryError
-from registry.gitio.repo import find_work_tree, is_work_tree
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.models import PromptDeployment, PromptVersion, Settings
-from registry.snapshot import Snapshot, build_snapshot, dir_token
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
+from registry.serving import SnapshotServing, SourceMode, find_root
+from registry.snapshot import Snapshot
 from registry.sources import DirSource
 from registry.view import RegistryView
 
 if TYPE_CHECKING:
+    from registry.catalog import DeployedVersion, NextVersion, PromptSummary
     from registry.evals.run import EvalResult
-    from registry.gitio.catfile import CatFile
+    from registry.ids import Bump
+    from registry.status import DeploymentStatus
 
-log = logging.getLogger("promptreg")
-
-SourceMode = Literal["auto", "git", "files"]
-
-
-_LIVE: weakref.WeakSet[PromptRegistry] = weakref.WeakSet()
+__all__ = ["PromptRegistry", "SourceMode", "find_root"]
 
 
-def _after_fork_in_child() -> None:
-    # A lock held by another thread at fork() stays held forever in the child.
-    for reg in list(_LIVE):
-        reg._reload_lock = threading.Lock()
-        snap = reg._snap
-        if snap is not None:
-            snap.reset_lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
-    """The registry root and whether it is a git work tree (pure Python, no process)."""
-    start = Path(path) if path is not None else Path.cwd()
-    start = start.resolve()
-    if not start.is_dir():
-        raise NotFoundError(f"registry path {str(start)!r} is not a directory")
-    if path is not None:
-        return start, is_work_tree(start)
-    top = find_work_tree(start)
-    return (start, False) if top is None else (top, True)
-
-
-class PromptRegistry:
+class PromptRegistry(SnapshotServing):
     """A prompt registry read from a checked-out repository (or a plain directory).
 
     ``get_active`` is served from an in-memory snapshot: one git commit where a ``.git``
@@ -67,147 +33,6 @@ class PromptRegistry:
     serving and sets ``last_error``. ``source="files"`` reads the working tree instead of
     HEAD (what the CLI does, so uncommitted edits are seen).
     """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        refresh_interval: float = 0.5,
-        source: SourceMode = "auto",
-    ) -> None:
-        self.root, has_git = find_root(path)
-        if source == "git" and not has_git:
-            raise NotFoundError(f"{self.root} is not a git work tree")
-        # The path as given: a sync job may swap a symlink (`current -> release-2`), so where
-        # it points is looked up again at every refresh.
-        self._given = Path(os.path.abspath(path)) if path is not None else None
-        self._source = source
-        self._git = has_git if source == "auto" else source == "git"
-        self.refresh_interval = refresh_interval
-        self.last_error: str | None = None
-        self._snap: Snapshot | None = None
-        self._next_check = 0.0
-        self._reload_lock = threading.Lock()
-        self._cat: CatFile | None = None
-        self._closed = False
-        self._rejected_token: object = None
-        _LIVE.add(self)
-
-    # -- lifecycle -------------------------------------------------------------------------------
-    def close(self) -> None:
-        """Stop the git reader process and drop the snapshot."""
-        self._closed = True
-        if self._cat is not None:
-            self._cat.close()
-            self._cat = None
-        self._snap = None
-
-    def __enter__(self) -> PromptRegistry:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @property
-    def snapshot_id(self) -> str | None:
-        """The commit id being served (``"files"`` for a plain directory), None before a read."""
-        snap = self._snap
-        return None if snap is None else snap.ident
-
-    # -- snapshots -------------------------------------------------------------------------------
-    def _reader(self) -> CatFile | None:
-        if not self._git:
-            return None
-        if self._cat is None:
-            from registry.gitio.catfile import CatFile
-
-            self._cat = CatFile(self.root)
-        return self._cat
-
-    def _follow_root(self) -> None:
-        """Switch to where the given path points now, if a symlink along it was swapped."""
-        if self._given is None:
-            return
-        real = Path(os.path.realpath(self._given))
-        if real == self.root or not real.is_dir():
-            return
-        if self._cat is not None:
-            self._cat.close()
-            self._cat = None
-        self.root = real
-        if self._source == "auto":
-            self._git = is_work_tree(real)
-
-    def _token(self, snap: Snapshot | None) -> object:
-        if self._git:
-            from registry.gitio.refs import head_state
-
-            return (str(self.root), head_state(self.root))
-        return (str(self.root), dir_token(self.root, snap))
-
-    def reload(self) -> bool:
-        """Check for a new state now; True when a new snapshot was swapped in."""
-        if self._closed:
-            raise RegistryError("this PromptRegistry is closed")
-        with self._reload_lock:
-            return self._reload_locked()
-
-    def _reload_locked(self) -> bool:
-        prev = self._snap
-        self._next_check = time.monotonic() + self.refresh_interval
-        token: object = None
-        try:
-            self._follow_root()
-            token = self._token(prev)
-            # Unchanged, or the same broken state that was already refused: nothing to do.
-            if prev is not None and (token == prev.token or token == self._rejected_token):
-                return False
-            # Taken before reading, so a change made while building is seen next time.
-            base = token if self._git else self._token(None)
-            snap = build_snapshot(self.root, self._git, self._reader(), prev)
-            snap.token = base
-        except Exception as exc:
-            # Whatever went wrong with the new state, requests keep the last good snapshot.
-            if prev is None:
-                # Nothing to keep serving. A refusal says what is wrong and a folder the
-                # process cannot read is the caller's to fix; anything else is a bug in
-                # promptreg and propagates unchanged (the CLI reports it as internal, exit 3).
-                if isinstance(exc, OSError):
-                    raise RegistryError(
-                        f"{self.root}: the registry cannot be read: {exc!r}"
-                    ) from exc
-                raise
-            message = str(exc) if isinstance(exc, RegistryError) else f"update rejected: {exc!r}"
-            if self.last_error != message:
-                log.warning("promptreg: keeping snapshot %s: %s", prev.ident, message)
-            self.last_error = message
-            self._rejected_token = token
-            return False
-        if self._closed:  # close() ran while this snapshot was being built
-            return False
-        self._rejected_token = None
-        self._snap = snap
-        self.last_error = None
-        return prev is None or snap.ident != prev.ident or not self._git
-
-    def _current(self) -> Snapshot:
-        snap = self._snap
-        if snap is None or time.monotonic() >= self._next_check:
-            if self._closed:
-                raise RegistryError("this PromptRegistry is closed")
-            # One thread reloads; the others keep serving the snapshot they have.
-            if self._reload_lock.acquire(blocking=snap is None):
-                try:
-                    if self._snap is snap:
-                        self._reload_locked()
-                finally:
-                    self._reload_lock.release()
-            snap = self._snap
-            if snap is None:
-                raise RegistryError("this PromptRegistry is closed")
-        return snap
 
     # -- reads -----------------------------------------------------------------------------------
     def get_active(self, prompt_id: str, environment: str) -> PromptVersion | None:
@@ -255,9 +80,83 @@ class PromptRegistry:
         """The registry settings of the current snapshot."""
         return self._current().settings
 
-    def view(self) -> RegistryView:
-        """A fresh view of the working tree (every call re-reads the files)."""
+    # -- the working tree now, for tools (registry.catalog, registry.status) ------------------
+    def _working(self) -> RegistryView:
         return RegistryView(DirSource(self.root))
+
+    def list_prompts(self) -> list[PromptSummary]:
+        """Every prompt with versions: its versions in SemVer order and the version each
+        configured environment points at, read from the working tree now."""
+        from registry.catalog import prompt_summaries
+
+        return prompt_summaries(self._working())
+
+    def deployments(self, environment: str | None = None) -> list[DeploymentStatus]:
+        """One record per pointer of the working tree (in ``environment``, or all) with its
+        version, whether it is tested, and what is wrong with it (what ``status`` shows)."""
+        from registry import status
+
+        return status.status_rows(self._working(), environment)
+
+    def deployment(self, prompt_id: str, environment: str) -> PromptDeployment | None:
+        """The pointer of ``prompt_id`` in ``environment`` in the working tree; None when there
+        is none or it cannot be read."""
+        return self._working().pointer(
+            validate_environment(environment), validate_prompt_id(prompt_id)
+        )
+
+    def read_version(self, prompt_id: str, version: str | None = None) -> PromptVersion:
+        """``version`` (default: the latest) from the working tree, marked active when an
+        environment points at it; raises NotFoundError or ValidationError naming the file."""
+        from registry.catalog import find_version
+
+        return find_version(self._working(), prompt_id, version)
+
+    def active_environments(self, version: PromptVersion) -> list[str]:
+        """The configured environments whose pointer in the working tree names ``version``."""
+        from registry.catalog import active_environments
+
+        return active_environments(self._working(), version)
+
+    def deployed_version(self, prompt_id: str, environment: str) -> DeployedVersion | None:
+        """The version the working tree points ``environment`` at, with its policy problems
+        (None when nothing is deployed); raises when it cannot be read."""
+        from registry.catalog import deployed_version
+
+        return deployed_version(self._working(), prompt_id, environment)
+
+    def next_version(
+        self,
+        prompt_id: str,
+        *,
+        bump: Bump | None = None,
+        version: str | None = None,
+        from_version: str | None = None,
+    ) -> NextVersion:
+        """The name of a new version (``version``, the latest bumped by ``bump``, or 1.0.0
+        for a new prompt) and the version it copies (``from_version`` or the latest)."""
+        from registry.catalog import next_version
+
+        return next_version(self._working(), prompt_id, bump, version, from_version)
+
+    def require_known(self, prompt_id: str, environment: str | None = None) -> None:
+        """Raise NotFoundError for a prompt without files, pointer or history, and
+        EnvironmentNotConfiguredError for an environment it never was in."""
+        from registry.catalog import require_known
+
+        validate_prompt_id(prompt_id)
+        require_known(self._working(), self.root, prompt_id, environment)
+
+    def version_warnings(self, prompt_id: str, version: str) -> list[Problem]:
+        """The warnings ``check`` gives a version file: ``{{name}}`` placeholders that render
+        literally, and placeholders added within a major version."""
+        from registry.check.rules import breaking_variables, mustache_warnings
+        from registry.paths import version_path
+
+        path = version_path(validate_prompt_id(prompt_id), validate_version(version))
+        view = self._working()
+        found = mustache_warnings(view.version_result(prompt_id, version), path)
+        return found + breaking_variables(view, {path})
 
     # -- history ---------------------------------------------------------------------------------
     def history(self, prompt_id: str, environment: str | None = None) -> list[PromptDeployment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from registry.errors import EnvironmentNotConfiguredError
@@ -13,7 +14,35 @@ from registry.sources import FILE
 from registry.view import RegistryView
 
 
-def status_rows(view: RegistryView, environment: str | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """One deployed (prompt, environment): the version its pointer names (None when the
+    pointer cannot be read), whether that version is tested, and ``problems`` when it is
+    untested, invalid, missing or against the environment's policy; ``note`` abbreviates them
+    for the table."""
+
+    prompt_id: str
+    environment: str
+    version: str | None = None
+    tested: bool = False
+    problems: tuple[Problem, ...] = ()
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``status --json`` form (no note; problems without their severity)."""
+        return {
+            "prompt_id": self.prompt_id,
+            "environment": self.environment,
+            "version": self.version,
+            "tested": self.tested,
+            "problems": [
+                {"code": p.code, "path": p.path, "line": p.line, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def status_rows(view: RegistryView, environment: str | None = None) -> list[DeploymentStatus]:
     """One row per deployed (prompt, environment) with the active version and a note when it
     is untested, invalid, missing or against the environment's policy."""
     settings = view.checked_settings()
@@ -34,7 +63,7 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
     prompt_ids = sorted(
         set(view.version_index()) | {pid for _, pid in pointers} | {pid for _, pid in irregular}
     )
-    rows: list[dict[str, Any]] = []
+    rows: list[DeploymentStatus] = []
     for pid in prompt_ids:
         for env in envs:
             if (env, pid) in irregular:
@@ -44,21 +73,10 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[dict
     return rows
 
 
-def _irregular_row(pid: str, env: str, path: str) -> dict[str, Any]:
+def _irregular_row(pid: str, env: str, path: str) -> DeploymentStatus:
     message = f"{path} is not a regular file"
-    row = _new_row(pid, env)
-    row["note"] = f"INVALID pointer: {message}"
-    row["problems"] = [{"code": "not-regular", "path": path, "line": None, "message": message}]
-    return row
-
-
-def _new_row(pid: str, env: str) -> dict[str, Any]:
-    return {"prompt_id": pid, "environment": env, "version": None, "tested": False,
-            "problems": [], "note": ""}  # fmt: skip
-
-
-def _problems(found: list[Problem]) -> list[dict[str, Any]]:
-    return [{"code": p.code, "path": p.path, "line": p.line, "message": p.message} for p in found]
+    problem = Problem("not-regular", path, None, message)
+    return DeploymentStatus(pid, env, note=f"INVALID pointer: {message}", problems=(problem,))
 
 
 def _located(p: Problem) -> str:
@@ -76,47 +94,37 @@ def _irregular_pointers(view: RegistryView) -> dict[tuple[str, str], str]:
     return out
 
 
-def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str, Any]:
+def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> DeploymentStatus:
     """A row whose ``problems`` are what the NOTE column abbreviates."""
-    row = _new_row(pid, env)
+    row = DeploymentStatus(pid, env)
     res = view.pointer_result(env, pid)
     ptr = res.record
     if not isinstance(ptr, PromptDeployment):
-        row["note"] = "INVALID pointer: " + (_located(res.problems[0]) if res.problems else "?")
-        row["problems"] = _problems(res.problems) or [
-            {"code": "invalid-pointer", "path": pointer_path(env, pid), "line": None,
-             "message": row["note"]}
-        ]  # fmt: skip
-        return row
+        note = "INVALID pointer: " + (_located(res.problems[0]) if res.problems else "?")
+        found = tuple(res.problems) or (
+            Problem("invalid-pointer", pointer_path(env, pid), None, note),
+        )
+        return replace(row, note=note, problems=found)
     ver = ptr.version
-    row["version"] = ver
+    row = replace(row, version=ver)
     vres = view.version_result(pid, ver) if ver is not None else None
     v = None if vres is None else vres.record
     if vres is None or not isinstance(v, PromptVersion):
         if vres is not None and vres.problems:
-            row["note"] = "INVALID version: " + _located(vres.problems[0])
-            row["problems"] = _problems(vres.problems)
-        else:
-            row["note"] = "MISSING version"
-            message = (
-                f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"
-            )
-            row["problems"] = [{"code": "missing-version", "path": pointer_path(env, pid),
-                                "line": None, "message": message}]  # fmt: skip
-        return row
-    row["tested"] = v.is_tested
+            note = "INVALID version: " + _located(vres.problems[0])
+            return replace(row, note=note, problems=tuple(vres.problems))
+        message = f"points {env} at {pid} {ver}, which does not exist (prompts/{pid}/{ver}.yaml)"
+        missing = Problem("missing-version", pointer_path(env, pid), None, message)
+        return replace(row, note="MISSING version", problems=(missing,))
+    row = replace(row, tested=v.is_tested)
     policy = settings.get(env)
     if policy is None:
-        row["note"] = "environment not configured"
         message = f"environment {env!r} is not configured; configured: {', '.join(settings.names)}"
-        row["problems"] = [{"code": "unknown-environment", "path": pointer_path(env, pid),
-                            "line": None, "message": message}]  # fmt: skip
-        return row
+        unknown = Problem("unknown-environment", pointer_path(env, pid), None, message)
+        return replace(row, note="environment not configured", problems=(unknown,))
     # What is deployed is judged as a state: promote_from is a rule about the change.
     probs = judge(Candidate(v, env, policy, promotion=None))
     notes = [p.code.upper() for p in probs]
     if vres.problems:
         notes.append("INVALID")
-    row["note"] = ", ".join(notes)
-    row["problems"] = _problems(probs + list(vres.problems))
-    return row
+    return replace(row, note=", ".join(notes), problems=(*probs, *vres.problems))

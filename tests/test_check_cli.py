@@ -29,7 +29,6 @@ from tests.testing import (
 V = "prompts/hr/1.0.0.yaml"
 GOOD = version_yaml("hr", "1.0.0")
 GOOD_CONTENT = "You are helpful. Context: {context}\nQuestion: {query}\n"
-BLOCK = "content: |\n  You are helpful. Context: {context}\n  Question: {query}\n"
 SECRET = "SECRET_MARKER_7f3a9c"
 ZERO_SHA = "sha256:" + "0" * 64
 
@@ -151,434 +150,40 @@ def _refused(
 
 # -- one bad file at a time -----------------------------------------------------------------------
 
-BAD_FILES = [
-    pytest.param(
-        {V: _sub(GOOD, 'version: "1.0.0"', "version: 1.10")},
-        V,
-        2,
-        "schema",
-        "quote",
-        id="version-unquoted-float",
-    ),
-    pytest.param(
-        {V: GOOD + "description: again\n"},
-        V,
-        10,
-        "yaml-duplicate-key",
-        "description",
-        id="duplicate-key",
-    ),
-    pytest.param(
-        {V: version_yaml("other", "1.0.0")},
-        V,
-        1,
-        "path-mismatch",
-        "other",
-        id="prompt-id-not-folder",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.1")}, V, 2, "path-mismatch", "1.0.1", id="version-not-file-name"
-    ),
-    pytest.param(
-        {V: _sub(GOOD, "author: Dana Reyes <dana@example.com>\n", "")},
-        V,
-        None,
-        "schema",
-        "author",
-        id="missing-required-field",
-    ),
-    pytest.param({V: GOOD + "colour: blue\n"}, V, 10, "schema", "colour", id="unknown-field"),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="Hi {user.__class__.__init__.__globals__}")},
-        V,
-        7,
-        "template",
-        None,
-        id="template-attribute-access",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="Hi {name!r}")},
-        V,
-        7,
-        "template",
-        None,
-        id="template-conversion",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="line one\nHi {name:>99999999}")},
-        V,
-        8,
-        "template",
-        None,
-        id="template-format-spec-line-2",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="Hi {}")},
-        V,
-        7,
-        "template",
-        None,
-        id="template-positional",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="Hi {0}")},
-        V,
-        7,
-        "template",
-        None,
-        id="template-positional-index",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="a\nb\nHi {name")},
-        V,
-        9,
-        "template",
-        None,
-        id="template-unbalanced-open",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0", content="Hi name}")},
-        V,
-        7,
-        "template",
-        None,
-        id="template-unbalanced-close",
-    ),
-    pytest.param(
-        {V: GOOD + "variables: [context]\n"},
-        V,
-        10,
-        "variables",
-        None,
-        id="variables-differ-from-placeholders",
-    ),
-    pytest.param(
-        {V: GOOD + "variables: [context, query, extra]\n"},
-        V,
-        10,
-        "variables",
-        None,
-        id="variables-extra-name",
-    ),
-    pytest.param(
-        {V: _sub(GOOD, "tested: false", "tested: true")},
-        V,
-        9,
-        "fingerprint",
-        None,
-        id="tested-without-evaluation",
-    ),
-    pytest.param(
-        {V: _evaluated(ZERO_SHA)}, V, 9, "fingerprint", None, id="tested-with-wrong-fingerprint"
-    ),
-    pytest.param({V: GOOD + "evaluation_score: .nan\n"}, V, 10, "schema", None, id="score-nan"),
-    pytest.param({V: GOOD + "evaluation_score: .inf\n"}, V, 10, "schema", None, id="score-inf"),
-    pytest.param({V: GOOD + "evaluation_score: 1.5\n"}, V, 10, "schema", None, id="score-over-1"),
-    pytest.param(
-        {V: _sub(GOOD, "tested: false", 'tested: "yes"')},
-        V,
-        9,
-        "schema",
-        None,
-        id="tested-string-yes",
-    ),
-    pytest.param({V: ""}, V, None, "yaml-empty", None, id="empty-file"),
-    pytest.param({V: "# only a comment\n"}, V, None, "yaml-empty", None, id="comment-only-file"),
-    pytest.param(
-        {V: "- prompt_id: hr\n- version: 1.0.0\n"},
-        V,
-        1,
-        "yaml-not-mapping",
-        None,
-        id="top-level-list",
-    ),
-    pytest.param({V: "just text\n"}, V, 1, "yaml-not-mapping", None, id="top-level-string"),
-    pytest.param({V: GOOD + "---\n" + GOOD}, V, 10, "yaml-multi-doc", None, id="two-documents"),
-    pytest.param(
-        {V: GOOD.encode() + b"model: {name: \xff\xfe}\n"},
-        V,
-        10,
-        "yaml-encoding",
-        None,
-        id="invalid-utf8",
-    ),
-    pytest.param(
-        {V: GOOD + "messages:\n  - {role: user, content: hi}\n"},
-        V,
-        None,
-        "schema",
-        "content",
-        id="content-and-messages",
-    ),
-    pytest.param(
-        {V: _sub(GOOD, "content: |\n", "prompt: |\n")},
-        V,
-        None,
-        "schema",
-        "content",
-        id="neither-content-nor-messages",
-    ),
-    pytest.param(
-        {V: _sub(GOOD, BLOCK, "messages:\n  - {role: wizard, content: hi}\n")},
-        V,
-        7,
-        "schema",
-        "role",
-        id="message-unknown-role",
-    ),
-    pytest.param(
-        {V: _sub(GOOD, BLOCK, 'content: "Hi {a.b}"\n')},
-        V,
-        6,
-        "template",
-        None,
-        id="template-in-quoted-content-same-line",
-    ),
-    pytest.param(
-        {
-            V: _sub(
-                GOOD,
-                BLOCK,
-                'messages:\n  - {role: system, content: "ok"}\n'
-                '  - {role: user, content: "{a.b}"}\n',
-            )
-        },
-        V,
-        8,
-        "template",
-        None,
-        id="template-in-flow-message",
-    ),
-    pytest.param(
-        {
-            V: _sub(
-                GOOD,
-                BLOCK,
-                "messages:\n  - role: system\n    content: |\n      line one\n      {a.b}\n",
-            )
-        },
-        V,
-        10,
-        "template",
-        None,
-        id="template-in-block-message-line-2",
-    ),
-    pytest.param(
-        {V: _sub(GOOD, "tested: false", "tested:\tfalse\n\tx: 1")},
-        V,
-        10,
-        "yaml-syntax",
-        None,
-        id="tab-indentation",
-    ),
-    pytest.param(
-        {V: GOOD + 'model: {name: "a\x00b"}\n'}, V, 10, "yaml-encoding", None, id="nul-character"
-    ),
-    pytest.param({V: GOOD.encode("utf-16")}, V, None, "yaml-encoding", None, id="utf-16-file"),
-    pytest.param({V: GOOD + "1: x\n"}, V, 10, "yaml-key-type", None, id="integer-key"),
-    pytest.param(
-        {V: GOOD + "model:\n  ? [a]\n  : b\n"}, V, 11, "yaml-key-type", None, id="complex-key"
-    ),
-    pytest.param(
-        {V: version_yaml("a" * 65, "1.0.0")}, V, 1, "schema", None, id="id-too-long-field"
-    ),
-    pytest.param(
-        {"prompts/HR_Query/1.0.0.yaml": version_yaml("HR_Query", "1.0.0")},
-        "prompts/HR_Query/1.0.0.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="id-uppercase-folder",
-    ),
-    pytest.param(
-        {V: version_yaml("HR_Query", "1.0.0")}, V, 1, "schema", "HR_Query", id="id-uppercase-field"
-    ),
-    pytest.param(
-        {
-            "deployments/production/HR_Query.yaml": pointer_yaml("HR_Query", "production", "1.0.0"),
-            V: GOOD,
-        },
-        "deployments/production/HR_Query.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="id-uppercase-pointer-file",
-    ),
-    pytest.param(
-        {"prompts/hr/01.0.0.yaml": version_yaml("hr", "01.0.0")},
-        "prompts/hr/01.0.0.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="version-leading-zero-file",
-    ),
-    pytest.param(
-        {"prompts/hr/1.0.yaml": version_yaml("hr", "1.0")},
-        "prompts/hr/1.0.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="version-two-part-file",
-    ),
-    pytest.param(
-        {"prompts/hr/v1.0.0.yaml": version_yaml("hr", "v1.0.0")},
-        "prompts/hr/v1.0.0.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="version-v-prefix-file",
-    ),
-    pytest.param(
-        {"prompts/hr/1.0.0+build.yaml": version_yaml("hr", "1.0.0+build")},
-        "prompts/hr/1.0.0+build.yaml",
-        None,
-        "unexpected-file",
-        None,
-        id="version-build-metadata-file",
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "01.0.0")}, V, 2, "schema", "01.0.0", id="version-leading-zero-field"
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0")}, V, 2, "schema", "1.0", id="version-two-part-field"
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "v1.0.0")}, V, 2, "schema", "v1.0.0", id="version-v-prefix-field"
-    ),
-    pytest.param(
-        {V: version_yaml("hr", "1.0.0+build")},
-        V,
-        2,
-        "schema",
-        "1.0.0+build",
-        id="version-build-metadata-field",
-    ),
-    pytest.param(
-        {V: GOOD + "# " + "x" * (300 * 1024) + "\n"},
-        V,
-        None,
-        "yaml-too-large",
-        None,
-        id="file-300-KiB",
-    ),
-    pytest.param(
-        {V: GOOD, "prompts/x/1.0.0.yml": version_yaml("x", "1.0.0")},
-        "prompts/x/1.0.0.yml",
-        None,
-        "unexpected-file",
-        None,
-        id="yml-typo",
-    ),
-    pytest.param(
-        {V: GOOD, "prompts/hr/notes.txt": "todo\n"},
-        "prompts/hr/notes.txt",
-        None,
-        "unexpected-file",
-        None,
-        id="stray-file-in-prompt-folder",
-    ),
-    pytest.param(
-        {
-            V: GOOD,
-            "evals/hr.yaml": (
-                "prompt_id: other\nthreshold: 0.5\ncases:\n  - name: a\n"
-                "    vars: {context: c, query: q}\n"
-                "    assert:\n      - {type: contains, value: c}\n"
-            ),
-        },
-        "evals/hr.yaml",
-        1,
-        "path-mismatch",
-        "other",
-        id="suite-prompt-id-not-file-name",
-    ),
-    pytest.param(
-        {V: GOOD, "deployments/production/hr.yaml": pointer_yaml("hr", "production", "2.0.0")},
-        "deployments/production/hr.yaml",
-        3,
-        "missing-version",
-        "2.0.0",
-        id="pointer-to-missing-version",
-    ),
-    pytest.param(
-        {V: GOOD, "deployments/qa/hr.yaml": pointer_yaml("hr", "qa", "1.0.0")},
-        "deployments/qa/hr.yaml",
-        None,
-        "unknown-environment",
-        "qa",
-        id="pointer-unconfigured-environment",
-    ),
-    pytest.param(
-        {V: GOOD, "deployments/production/hr.yaml": pointer_yaml("hr", "staging", "1.0.0")},
-        "deployments/production/hr.yaml",
-        2,
-        "path-mismatch",
-        "staging",
-        id="pointer-environment-not-folder",
-    ),
-    pytest.param(
-        {
-            V: GOOD,
-            "deployments/production/hr.yaml": pointer_yaml("hr", "production", "1.0.0", "v0.9"),
-        },
-        "deployments/production/hr.yaml",
-        4,
-        "schema",
-        "v0.9",
-        id="pointer-previous-version-invalid",
-    ),
-    pytest.param(
-        {V: GOOD, "deployments/production/hr.yaml": ""},
-        "deployments/production/hr.yaml",
-        None,
-        "yaml-empty",
-        None,
-        id="pointer-empty",
-    ),
-    pytest.param(
-        {
-            V: GOOD,
-            "evals/zz.yaml": (
-                "prompt_id: zz\nthreshold: 0.5\ncases:\n  - name: a\n    vars: {}\n    assert:\n"
-                "      - {type: contains, value: c}\n"
-            ),
-        },
-        "evals/zz.yaml",
-        None,
-        "orphan-suite",
-        "zz",
-        id="suite-without-prompt",
-    ),
-    pytest.param(
-        {V: GOOD, "evals/hr.yaml": "prompt_id: hr\nthreshold: 2\ncases: []\n"},
-        "evals/hr.yaml",
-        2,
-        "schema",
-        None,
-        id="suite-threshold-over-1",
-    ),
-    pytest.param(
-        {V: GOOD, "deployments/production/hr.yaml": pointer_yaml("hr", "production", "1.0")},
-        "deployments/production/hr.yaml",
-        3,
-        "schema",
-        None,
-        id="pointer-version-invalid",
-    ),
-]
+# tests/example-files/check/<case>/ holds the files of one case at their registry paths and
+# expect.json: the file that is refused, the line (null: any), the problem code and a fragment
+# of its message (null: any). Each case is a repository of its own with lenient settings.
+CHECK_CASES = Path(__file__).resolve().parent / "example-files" / "check"
+EXPECT_FILE = "expect.json"
 
 
-@pytest.mark.parametrize(("files", "path", "line", "code", "fragment"), BAD_FILES)
-def test_bad_file_is_refused(
-    tmp_path: Path,
-    files: dict[str, str | bytes],
-    path: str,
-    line: int | None,
-    code: str,
-    fragment: str | None,
-) -> None:
-    repo = _repo(tmp_path, files)
-    problems = _refused(repo, path, code, line, fragment)
+def _check_cases() -> list[Path]:
+    return sorted(p for p in CHECK_CASES.iterdir() if p.is_dir())
+
+
+def _case_files(case: Path) -> dict[str, str | bytes]:
+    return {
+        f.relative_to(case).as_posix(): f.read_bytes()
+        for f in sorted(case.rglob("*"))
+        if f.is_file() and f.relative_to(case).as_posix() != EXPECT_FILE
+    }
+
+
+def test_the_bad_file_corpus_is_whole() -> None:
+    cases = _check_cases()
+    assert len(cases) >= 62, [c.name for c in cases]
+    for case in cases:
+        expect = json.loads((case / EXPECT_FILE).read_text(encoding="utf-8"))
+        assert set(expect) == {"path", "line", "code", "fragment"}, case
+        assert expect["path"] in _case_files(case), case
+
+
+@pytest.mark.parametrize("case", _check_cases(), ids=lambda p: p.name)
+def test_bad_file_is_refused(tmp_path: Path, case: Path) -> None:
+    expect = json.loads((case / EXPECT_FILE).read_text(encoding="utf-8"))
+    path = expect["path"]
+    repo = _repo(tmp_path, _case_files(case))
+    problems = _refused(repo, path, expect["code"], expect["line"], expect["fragment"])
     # The one broken file is the only thing reported.
     assert {p["path"] for p in problems} == {path}, problems
 

@@ -156,7 +156,7 @@ INJECTED = [
     ("registry.writer.register", ("new", "greet", "--bump", "patch", "-d", "Fix", "--author", ACTOR)),
     ("registry.check.run.run_check", ("check", "--all")),
     # history reads the settings through the registry's first snapshot load
-    ("registry.registry.build_snapshot", ("history", "greet")),
+    ("registry.serving.build_snapshot", ("history", "greet")),
 ]  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def test_a_real_interpreter_shows_no_traceback_for_a_bug(reg: Path) -> None:
     import sys
 
     program = (
-        "import sys, registry.registry as r\n"
+        "import sys, registry.serving as r\n"
         "def boom(*a, **k): raise ZeroDivisionError('division by zero')\n"
         "r.build_snapshot = boom\n"
         "from registry.cli import main\n"
@@ -209,7 +209,7 @@ def _active_version(r: PromptRegistry) -> str | None:
 def test_a_bug_on_the_first_load_is_not_relabelled(
     reg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("registry.registry.build_snapshot", _boom)
+    monkeypatch.setattr("registry.serving.build_snapshot", _boom)
     with PromptRegistry(reg) as r, pytest.raises(ZeroDivisionError):
         r.get_active("greet", "production")
 
@@ -220,7 +220,7 @@ def test_an_unreadable_registry_on_the_first_load_is_a_refusal(
     def denied(*_args: object, **_kw: object) -> None:
         raise PermissionError(13, "Permission denied", str(reg / "prompts"))
 
-    monkeypatch.setattr("registry.registry.build_snapshot", denied)
+    monkeypatch.setattr("registry.serving.build_snapshot", denied)
     with PromptRegistry(reg) as r, pytest.raises(errors.RegistryError, match="cannot be read"):
         r.get_active("greet", "production")
 
@@ -230,7 +230,7 @@ def test_a_bug_on_a_reload_keeps_the_last_good_snapshot(
 ) -> None:
     with PromptRegistry(reg, refresh_interval=0) as r:
         assert _active_version(r) == "1.1.0"
-        monkeypatch.setattr("registry.registry.build_snapshot", _boom)
+        monkeypatch.setattr("registry.serving.build_snapshot", _boom)
         write(reg, "deployments/production/greet.yaml",
               pointer_yaml("greet", "production", "1.0.0", "1.1.0"))  # fmt: skip
         commit_all(reg, "back to 1.0.0")

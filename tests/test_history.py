@@ -9,7 +9,7 @@ import pytest
 
 from registry.errors import GitError, InvalidIdentifierError, RegistryError, ShallowCloneError
 from registry.gitio import log as log_module
-from registry.gitio.log import PointerCommit, pointer_commits
+from registry.gitio.log import PointerCommit, PointerFields, pointer_commits, pointer_fields
 from registry.history import (
     InvalidTimeError,
     active_at,
@@ -29,7 +29,8 @@ T0 = 1_795_000_000  # 2026-11-18T08:26:40Z
 
 
 def _pc(n: int, at: int, data: dict[str, Any] | None, error: str | None = None) -> PointerCommit:
-    return PointerCommit(f"{n:040x}", at, "+0000", "Test User <test@example.com>", data, error)
+    fields = None if data is None else pointer_fields(data)
+    return PointerCommit(f"{n:040x}", at, "+0000", "Test User <test@example.com>", fields, error)
 
 
 def _ptr(version: str, action: str = "deploy", by: str = DANA, **extra: Any) -> dict[str, Any]:
@@ -251,8 +252,8 @@ def test_pointer_commits_carry_git_facts(repo: Path) -> None:
         (c1, T0, "+0100", "Test User <test@example.com>"),
         (c2, T0 + 5, "+0100", "Test User <test@example.com>"),
     ]
-    assert commits[0].data is not None and commits[0].data["version"] == "1.0.0"
-    assert commits[1].data is None and commits[1].error is None
+    assert commits[0].pointer is not None and commits[0].pointer.version == "1.0.0"
+    assert commits[1].pointer is None and commits[1].error is None
 
 
 def test_history_skips_a_broken_pointer_and_reports_deletion(repo: Path) -> None:
@@ -263,7 +264,7 @@ def test_history_skips_a_broken_pointer_and_reports_deletion(repo: Path) -> None
     (repo / POINTER).unlink()
     gone = commit_all(repo, "remove", date=_date(T0 + 30))
     commits = pointer_commits(repo, PID, ENV)
-    assert commits[1].commit == broken and commits[1].error and commits[1].data is None
+    assert commits[1].commit == broken and commits[1].error and commits[1].pointer is None
     assert POINTER in commits[1].error and broken[:12] in commits[1].error
     events = history(repo, PID, ENV, [ENV])
     assert [(e.version, e.action) for e in events] == [("1.0.0", "deploy"), (None, "remove")]
@@ -473,6 +474,14 @@ def test_history_skips_a_pointer_that_became_a_symlink(repo: Path) -> None:
     (repo / POINTER).symlink_to("../../elsewhere.yaml")
     commit_all(repo, "sneaky", date=_date(T0 + 10))
     commits = pointer_commits(repo, PID, ENV)
-    assert commits[1].data is None and commits[1].error is not None
+    assert commits[1].pointer is None and commits[1].error is not None
     assert "not a regular file (git mode 120000)" in commits[1].error
     assert [e.version for e in history(repo, PID, ENV, [ENV])] == ["1.0.0"]
+
+
+def test_pointer_fields_are_typed_at_the_loader() -> None:
+    fields = pointer_fields(
+        {"version": "1.0", "deployed_by": 42, "action": "", "reason": "why", "extra": [1]}
+    )
+    assert fields == PointerFields(version=None, deployed_by=None, action=None, reason="why")
+    assert pointer_fields(_ptr("1.2.0")).version == "1.2.0"

@@ -174,9 +174,17 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("- role: system\n  content: ok\n- role: robot\n  content: hi\n", 3, "role must be one of"),
-        ("- role: user\n  content: ok\n- role: user\n  text: hi\n", 3, "exactly {role, content}"),
-        ("- role: user\n  content: [1, 2]\n", 2, "content must be a string"),
+        (
+            "- role: system\n  content: ok\n- role: robot\n  content: hi\n",
+            3,
+            'unknown role "robot"',
+        ),
+        (
+            "- role: user\n  content: ok\n- role: user\n  text: hi\n",
+            3,
+            'missing required field "content"',
+        ),
+        ("- role: user\n  content: [1, 2]\n", 2, "content: expected a string"),
         ("- role: user\n  content: 'Hi {a.b}'\n", 2, "{a.b}"),
         ("- role: user\n  content: ok\n- [\n", 4, "YAML"),
         ("[]\n", 1, "non-empty list"),
@@ -206,3 +214,33 @@ def test_a_bad_messages_file_names_the_file_and_line(
     assert r.code == 1, (r.out, r.err)
     assert f"{bad}:{line}:" in r.err and message in r.err, r.err
     assert not (registry / "prompts/chat2").exists()
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"role": "robot", "content": "hi"},
+        {"role": "user"},
+        {"role": "user", "content": ["x"]},
+        {"role": "user", "content": " "},
+        {"role": "user", "content": "x", "name": "n"},
+        "hi",
+    ],
+    ids=["role", "missing-content", "content-type", "blank", "extra-field", "not-a-mapping"],
+)
+def test_a_messages_file_is_held_to_the_version_schema(item: object) -> None:
+    """One rule: ``new --messages-file`` refuses a message with the words ``check`` uses for
+    the same message in a version file."""
+    import json
+
+    from registry.errors import ValidationError
+    from registry.messages_file import load_messages
+    from registry.schema.validate import schema_errors
+
+    with pytest.raises(ValidationError) as info:
+        load_messages(json.dumps({"messages": [item]}).encode(), "m.json")
+    version = {"prompt_id": "chat", "version": "1.0.0", "description": "d", "author": "a",
+               "messages": [item]}  # fmt: skip
+    expected = {m for _, m in schema_errors("prompt-version", version) if m.startswith("messages")}
+    assert expected
+    assert {p.message for p in info.value.problems} == expected

@@ -7,6 +7,7 @@ import pytest
 from registry.errors import LoadError
 from registry.models import Evaluation, Message, PromptVersion, fingerprint
 from registry.yamlio import edit as yamledit
+from registry.yamlio import edit_plan
 from registry.yamlio.edit import YamlEditError, set_evaluation_fields
 from registry.yamlio.load import YamlError, load_yaml_bytes
 
@@ -287,7 +288,7 @@ def test_hardened_loader_refusals_pass_through() -> None:
 
 
 def test_an_edit_that_would_not_read_back_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamledit, "_scalar", lambda value: "'0.5'")
+    monkeypatch.setattr(edit_plan, "_scalar", lambda value: "'0.5'")
     with pytest.raises(YamlEditError, match=r"tested reads back as '0\.5', not True") as info:
         set_evaluation_fields("prompt_id: a\n", True, 0.5, None, "p.yaml")
     assert isinstance(info.value, LoadError)

@@ -18,14 +18,9 @@ from registry.cli.options import (
     pass_ctx,
     require_person_option,
 )
-from registry.errors import (
-    AlreadyExistsError,
-    NotFoundError,
-    RegistryError,
-)
-from registry.ids import Bump, SemVer, validate_prompt_id
+from registry.errors import RegistryError, VersionNotGivenError
+from registry.ids import Bump, validate_prompt_id
 from registry.models import Message, PromptVersion
-from registry.view import RegistryView
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,10 +78,13 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
             "give --content-file (a text prompt) or --messages-file (a chat prompt), not both"
         )
     require_person_option(author, "--author", commit)
-    view = c.reg.view()
-    existing = view.version_index().get(prompt_id, [])
-    base = _base_version(view, prompt_id, from_version, existing)
-    version = _new_version_name(prompt_id, bump, version, existing)
+    try:
+        planned = c.reg.next_version(
+            prompt_id, bump=_bump(bump), version=version, from_version=from_version
+        )
+    except VersionNotGivenError as exc:
+        raise click.UsageError(str(exc)) from None
+    base, version = planned.base, planned.version
     content: str | None = base.content if base else None
     messages: tuple[Message, ...] | None = base.messages if base else None
     if content_file is not None:
@@ -129,58 +127,16 @@ def new(c: Ctx, prompt_id: str, bump: str | None, version: str | None, descripti
 def _warn_about_new_version(c: Ctx, prompt_id: str, version: str) -> None:
     """On stderr, what ``check`` will say of the file just written: ``{{name}}`` placeholders
     that render literally, and placeholders added within a major (the exit code stays 0)."""
-    from registry.check.rules import breaking_variables, mustache_warnings
-    from registry.paths import version_path
-
-    path = version_path(prompt_id, version)
-    view = c.reg.view()
-    found = mustache_warnings(view.version_result(prompt_id, version), path)
-    found += breaking_variables(view, {path})
-    for p in found:
+    for p in c.reg.version_warnings(prompt_id, version):
         where = p.path if p.line is None else f"{p.path}:{p.line}"
         click.echo(f"promptreg: warning: {where}: {p.code} {p.message}", err=True)
 
 
-def _base_version(
-    view: RegistryView, prompt_id: str, from_version: str | None, existing: list[str]
-) -> PromptVersion | None:
-    """The version a new one copies: ``--from``, else the latest, else None."""
-    if from_version is not None:
-        base = view.version(prompt_id, from_version)
-        if base is None:
-            raise NotFoundError(f"--from {prompt_id} {from_version} not found")
-        return base
-    if not existing:
-        return None
-    base = view.version(prompt_id, existing[-1])
-    if base is None:
-        raise RegistryError(
-            f"the latest version {prompt_id} {existing[-1]} does not load; use --from"
-        )
-    return base
-
-
-def _new_version_name(
-    prompt_id: str, bump: str | None, version: str | None, existing: list[str]
-) -> str:
-    if version is not None:
-        return version
+def _bump(bump: str | None) -> Bump | None:
+    """The ``--bump`` choice as the library's SemVer part."""
     if bump is None:
-        if existing:
-            raise click.UsageError("give --bump major|minor|patch or --version V")
-        return "1.0.0"
-    if not existing:
-        raise click.UsageError(
-            f"{prompt_id} has no versions yet: use --version (or none for 1.0.0)"
-        )
-    part: Bump = "major" if bump == "major" else "minor" if bump == "minor" else "patch"
-    computed = str(SemVer.parse(existing[-1]).bump(part))
-    if computed in existing:
-        raise AlreadyExistsError(
-            f"--bump {bump} from {prompt_id} {existing[-1]} gives {computed}, which already"
-            f" exists (prompts/{prompt_id}/{computed}.yaml); give the version with --version"
-        )
-    return computed
+        return None
+    return "major" if bump == "major" else "minor" if bump == "minor" else "patch"
 
 
 def _read_input(path: str, flag: str) -> tuple[bytes, str]:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from registry.errors import EnvironmentNotConfiguredError, NotFoundError, RegistryError
+from registry.errors import NotFoundError, RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.registry import PromptRegistry
 
@@ -150,27 +150,4 @@ def require_known(c: Ctx, prompt_id: str, environment: str | None) -> None:
     """Refuse (exit 1) a prompt the registry has never heard of, and an environment that is
     neither configured, nor holds a pointer, nor appears in the prompt's history (a retired
     environment stays valid). Called only when a read found nothing, so git is asked rarely."""
-    from registry.gitio.log import environments_in_history
-
-    view = c.reg.view()
-    pointers = view.pointer_index()
-    in_history = environments_in_history(c.root, prompt_id)
-    known = prompt_id in view.version_index() or any(pid == prompt_id for _, pid in pointers)
-    if not known and not in_history:
-        raise NotFoundError(
-            f"prompt {prompt_id!r} not found: no files under prompts/{prompt_id}/, no pointer"
-            " and no deployment history"
-        )
-    if environment is None:
-        return
-    configured = view.settings().names
-    if (
-        environment in configured
-        or environment in in_history
-        or any(env == environment for env, _ in pointers)
-    ):
-        return
-    raise EnvironmentNotConfiguredError(
-        f"environment {environment!r} is not configured and never held a pointer of"
-        f" {prompt_id}; configured: {', '.join(configured)}"
-    )
+    c.reg.require_known(prompt_id, environment)

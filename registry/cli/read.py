@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
 
 import click
 
@@ -17,13 +16,10 @@ from registry.cli.options import (
     pass_ctx,
 )
 from registry.cli.output import emit_json, table
-from registry.errors import (
-    NotFoundError,
-    ProblemsReported,
-    ValidationError,
-)
-from registry.ids import validate_prompt_id, validate_version
-from registry.models import Problem, PromptDeployment, PromptVersion
+from registry.errors import ProblemsReported
+from registry.ids import validate_prompt_id
+from registry.models import PromptVersion
+from registry.status import DeploymentStatus
 
 
 # -- read commands -------------------------------------------------------------------------------
@@ -33,56 +29,32 @@ from registry.models import Problem, PromptDeployment, PromptVersion
 def list_cmd(c: Ctx, as_json: bool) -> None:
     """Prompts with their versions and where each is active."""
     c.require_registry()
-    view = c.reg.view()
-    envs = view.checked_settings().names
-    out: list[dict[str, Any]] = []
-    broken: list[Problem] = []
-    for pid, versions in view.version_index().items():
-        active: dict[str, str | None] = {}
-        for env in envs:
-            res = view.pointer_result(env, pid)
-            if res.problems and not isinstance(res.record, PromptDeployment):
-                active[env] = None  # a pointer that cannot be read: "?" in the table
-                broken += res.problems
-            elif isinstance(res.record, PromptDeployment):
-                active[env] = res.record.version
-        out.append({"prompt_id": pid, "versions": versions, "active": active})
+    prompts = c.reg.list_prompts()
     if as_json:
-        emit_json(out)
+        emit_json([p.as_dict() for p in prompts])
     else:
         table(
             ["PROMPT", "VERSIONS", "ACTIVE"],
             [
                 (
-                    o["prompt_id"],
-                    ", ".join(o["versions"]),
-                    ", ".join(f"{e}={v or '?'}" for e, v in o["active"].items()) or "-",
+                    p.prompt_id,
+                    ", ".join(p.versions),
+                    ", ".join(f"{e}={v or '?'}" for e, v in p.active) or "-",
                 )
-                for o in out
+                for p in prompts
             ],
         )
+    broken = [problem for p in prompts for problem in p.problems]
     if broken:
-        for p in broken:
-            click.echo(f"promptreg: {p}", err=True)
+        for problem in broken:
+            click.echo(f"promptreg: {problem}", err=True)
         raise ProblemsReported()
 
 
 def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
     validate_prompt_id(prompt_id)
     c.require_registry()
-    view = c.reg.view()
-    versions = view.version_index().get(prompt_id)
-    if not versions:
-        raise NotFoundError(f"prompt {prompt_id!r} not found (no files under prompts/{prompt_id}/)")
-    if version is None:
-        version = versions[-1]
-    validate_version(version)
-    res = view.version_result(prompt_id, version)
-    if res.problems and res.record is None:
-        raise ValidationError("\n".join(str(p) for p in res.problems), res.problems)
-    if not isinstance(res.record, PromptVersion):
-        raise NotFoundError(f"{prompt_id} {version} not found; versions: {', '.join(versions)}")
-    return res.record
+    return c.reg.read_version(prompt_id, version)
 
 
 @click.command()
@@ -93,16 +65,7 @@ def _load_version(c: Ctx, prompt_id: str, version: str | None) -> PromptVersion:
 def show(c: Ctx, prompt_id: str, version: str | None, as_json: bool) -> None:
     """One version (default: the latest) with its fields and deployments."""
     v = _load_version(c, prompt_id, version)
-    view = c.reg.view()
-    active_in = [
-        env
-        for env in view.settings().names
-        if (p := view.pointer(env, prompt_id)) is not None and p.version == v.version
-    ]
-    if active_in:
-        from dataclasses import replace
-
-        v = replace(v, is_active=True)
+    active_in = c.reg.active_environments(v)
     if as_json:
         d = v.to_dict()
         d["active_in"] = active_in
@@ -165,16 +128,13 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:
     """Prompts x environments: the active version, flagged when untested or invalid (exit 1)."""
-    from registry.status import status_rows
-
     c.require_registry()
-    rows = status_rows(c.reg.view(), environment)
-    keys = ("prompt_id", "environment", "version", "tested", "problems")
+    rows = c.reg.deployments(environment)
     if as_json:
-        emit_json([{k: r[k] for k in keys} for r in rows])
+        emit_json([r.as_dict() for r in rows])
     else:
         _status_table(rows)
-    broken = sum(1 for r in rows if r["problems"])
+    broken = sum(1 for r in rows if r.problems)
     if broken:
         if not as_json:
             click.echo(
@@ -185,17 +145,11 @@ def status(c: Ctx, environment: str | None, as_json: bool) -> None:
         raise ProblemsReported()
 
 
-def _status_table(rows: list[dict[str, Any]]) -> None:
+def _status_table(rows: list[DeploymentStatus]) -> None:
     table(
         ["PROMPT", "ENVIRONMENT", "VERSION", "TESTED", "NOTE"],
         [
-            (
-                r["prompt_id"],
-                r["environment"],
-                r["version"],
-                "yes" if r["tested"] else "no",
-                r["note"],
-            )
+            (r.prompt_id, r.environment, r.version, "yes" if r.tested else "no", r.note)
             for r in rows
         ],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -19,14 +18,11 @@ from registry.cli.options import (
 )
 from registry.cli.output import emit_json
 from registry.errors import (
-    EnvironmentNotConfiguredError,
     NotFoundError,
     PolicyError,
-    ValidationError,
 )
 from registry.ids import validate_environment, validate_prompt_id
-from registry.models import PromptDeployment, PromptVersion
-from registry.policy import Candidate, judge
+from registry.models import PromptVersion
 from registry.registry import PromptRegistry
 
 
@@ -94,33 +90,10 @@ def _active(c: Ctx, prompt_id: str, environment: str, strict: bool = False) -> P
     validate_prompt_id(prompt_id)
     validate_environment(environment)
     c.require_registry()
-    view = c.reg.view()
-    settings = view.checked_settings()
-    if settings.get(environment) is None:
-        raise EnvironmentNotConfiguredError(
-            f"environment {environment!r} is not configured; configured: {', '.join(settings.names)}"
-        )
-    res = view.pointer_result(environment, prompt_id)
-    if res.problems:
-        raise ValidationError("\n".join(str(p) for p in res.problems), res.problems)
-    ptr = res.record
-    if not isinstance(ptr, PromptDeployment) or ptr.version is None:
+    deployed = c.reg.deployed_version(prompt_id, environment)
+    if deployed is None:
         return None
-    vres = view.version_result(prompt_id, ptr.version)
-    if not isinstance(vres.record, PromptVersion):
-        why = "\n".join(str(p) for p in vres.problems) or (
-            f"{ptr.version} does not exist (prompts/{prompt_id}/{ptr.version}.yaml)"
-        )
-        raise ValidationError(
-            f"{environment} points {prompt_id} at {ptr.version}, which cannot be read:\n{why}",
-            vres.problems,
-        )
-    v = replace(vres.record, is_active=True)
-    policy = settings.get(environment)
-    assert policy is not None
-    # What is deployed is judged as a state: promote_from is a rule about the change.
-    problems = [p.message for p in judge(Candidate(v, environment, policy, promotion=None))]
-    problems += [str(p) for p in vres.problems]
+    v, problems = deployed.version, deployed.problems
     if strict and problems:
         raise PolicyError("\n".join(problems))
     for message in problems:

@@ -23,9 +23,7 @@ from registry.cli.options import (
     require_person_option,
 )
 from registry.cli.output import emit_json, table
-from registry.errors import (
-    ProblemsReported,
-)
+from registry.errors import ProblemsReported, RegistryError
 from registry.ids import SemVer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,9 +111,7 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
            reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Point an environment at VERSION after checking its policy."""
     require_person_option(by, "--by", commit)
-    before = (
-        c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
-    )
+    before = c.reg.deployment(prompt_id, environment) if _valid(prompt_id, environment) else None
     d = c.reg.deploy(prompt_id, version, environment, by, reason=reason, commit=commit)
     if as_json:
         emit_json(d.to_dict())
@@ -148,9 +144,7 @@ def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str |
              reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Re-point an environment at its previous version (or --to V)."""
     require_person_option(by, "--by", commit)
-    before = (
-        c.reg.view().pointer(environment, prompt_id) if _valid(prompt_id, environment) else None
-    )
+    before = c.reg.deployment(prompt_id, environment) if _valid(prompt_id, environment) else None
     d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
     if before is not None and before.version != d.version:
         _note_variable_change(c, prompt_id, environment, before.version, d.version)
@@ -174,10 +168,10 @@ def _note_variable_change(
     is where SemVer lets them change (a caller must pass what was added)."""
     if old is None or new is None or SemVer.parse(old).major == SemVer.parse(new).major:
         return
-    view = c.reg.view()
-    before, after = view.version(prompt_id, old), view.version(prompt_id, new)
-    if before is None or after is None:
-        return
+    try:
+        before, after = c.reg.read_version(prompt_id, old), c.reg.read_version(prompt_id, new)
+    except RegistryError:
+        return  # a version that does not load has nothing to note
     added = [n for n in after.placeholders if n not in before.placeholders]
     removed = [n for n in before.placeholders if n not in after.placeholders]
     if not added and not removed:

@@ -85,7 +85,7 @@ def evaluate(
     """Run the suite against the version; on pass (and ``record``) write the evaluation."""
     from registry.evals.run import run_suite
     from registry.evals.suite import load_suite
-    from registry.models import fingerprint
+    from registry.models import Evaluation, fingerprint
     from registry.yamlio.edit import set_evaluation_fields
 
     validate_prompt_id(prompt_id)
@@ -118,14 +118,14 @@ def evaluate(
         current = require_version(fresh_view(root), prompt_id, version)
         if current.fingerprint != v.fingerprint:
             raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
-        evaluation = {
-            "suite": rel_suite,
-            "threshold": result.threshold,
-            "fingerprint": fingerprint(v.content, v.messages, v.model),
-            "evaluated_at": now_rfc3339(),
-            "evaluated_by": actor,
-        }
-        new_text = set_evaluation_fields(text, True, result.score, evaluation, rel)
+        evaluation = Evaluation(
+            suite=rel_suite,
+            threshold=result.threshold,
+            fingerprint=fingerprint(v.content, v.messages, v.model),
+            evaluated_at=now_rfc3339(),
+            evaluated_by=actor,
+        )
+        new_text = set_evaluation_fields(text, True, result.score, evaluation.to_dict(), rel)
         tx = Transaction(root)
         try:
             tx.write(rel, new_text.encode("utf-8"))

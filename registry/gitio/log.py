@@ -14,7 +14,7 @@ from registry.errors import GitError, LoadError, ShallowCloneError
 from registry.gitio.catfile import CatFile
 from registry.gitio.refs import resolve_head
 from registry.gitio.run import is_shallow, run_git, stream_git
-from registry.ids import is_valid_id, validate_prompt_id
+from registry.ids import is_valid_id, is_valid_version, validate_prompt_id
 from registry.paths import pointer_path
 from registry.yamlio.load import load_yaml_bytes
 
@@ -27,8 +27,34 @@ class PointerCommit:
     committed_at: int  # committer unix time
     tz_offset: str  # "+0100" as in git, for display
     author: str  # "Name <email>"
-    data: Mapping[str, Any] | None  # the pointer at that commit; None when deleted there
+    pointer: PointerFields | None  # the pointer at that commit; None when deleted there
     error: str | None = None  # set when the pointer at that commit could not be parsed
+
+
+@dataclass(frozen=True)
+class PointerFields:
+    """What history reads from a pointer at one commit; a field that is absent, empty or of
+    the wrong type is None (a pointer whose ``version`` is None is as unreadable as bad YAML)."""
+
+    version: str | None
+    deployed_by: str | None = None
+    action: str | None = None
+    reason: str | None = None
+
+
+def pointer_fields(data: Mapping[str, Any]) -> PointerFields:
+    """The fields history reads from one loaded pointer mapping."""
+    version = data.get("version")
+    return PointerFields(
+        version=version if is_valid_version(version) else None,
+        deployed_by=_text(data.get("deployed_by")),
+        action=_text(data.get("action")),
+        reason=_text(data.get("reason")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 # -- reading git -----------------------------------------------------------------------------
@@ -125,7 +151,7 @@ def _check_repository(root: Path, rev: str) -> bool:
 
 def _parse_pointer(
     f: _File, blob: bytes | None, commit: str
-) -> tuple[Mapping[str, Any] | None, str | None]:
+) -> tuple[PointerFields | None, str | None]:
     label = f"{f.path} at commit {commit[:12]}"
     if f.mode == _DELETED_MODE:
         return None, None
@@ -134,7 +160,7 @@ def _parse_pointer(
     if blob is None:
         return None, f"{label}: blob {f.blob} is missing from the repository"
     try:
-        return load_yaml_bytes(blob, label).data, None
+        return pointer_fields(load_yaml_bytes(blob, label).data), None
     except LoadError as exc:
         return None, str(exc)
 

@@ -1,6 +1,6 @@
 """Why a file breaks its JSON Schema: the schema walked again, for a file ``shapes.py``
 refused, as errors with the attribute names of jsonschema's ``ValidationError`` (the ones
-``validate.py`` turns into messages). Loaded only when the runtime meets a broken file."""
+``wording.py`` turns into messages). Loaded only when the runtime meets a broken file."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ cannot silently weaken the runtime.
 
 A valid file costs one call of the predicate each schema is compiled into here. Only a refused
 file is walked again, by ``shape_errors.py``, whose errors carry the attributes of
-jsonschema's ``ValidationError`` that ``validate.py`` words: the runtime and ``check`` give the
+jsonschema's ``ValidationError`` that ``wording.py`` words: the runtime and ``check`` give the
 same message at the same line. ``tests/test_decode_agreement.py`` holds the two validators to
 that on the whole example-file corpus and on mutations of it.
 

@@ -1,0 +1,198 @@
+"""How a PromptRegistry serves snapshots: construction, the refresh check, reloads that keep
+the last good snapshot, symlink swaps of the root, and fork safety."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal, Self
+
+from registry.errors import NotFoundError, RegistryError
+from registry.gitio.repo import find_work_tree, is_work_tree
+from registry.snapshot import Snapshot, build_snapshot, dir_token
+
+if TYPE_CHECKING:
+    from registry.gitio.catfile import CatFile
+
+log = logging.getLogger("promptreg")
+
+SourceMode = Literal["auto", "git", "files"]
+
+
+_LIVE: weakref.WeakSet[SnapshotServing] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork() stays held forever in the child.
+    for reg in list(_LIVE):
+        reg._reload_lock = threading.Lock()
+        snap = reg._snap
+        if snap is not None:
+            snap.reset_lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+    """The registry root and whether it is a git work tree (pure Python, no process)."""
+    start = Path(path) if path is not None else Path.cwd()
+    start = start.resolve()
+    if not start.is_dir():
+        raise NotFoundError(f"registry path {str(start)!r} is not a directory")
+    if path is not None:
+        return start, is_work_tree(start)
+    top = find_work_tree(start)
+    return (start, False) if top is None else (top, True)
+
+
+class SnapshotServing:
+    """The snapshot state of a PromptRegistry: which root and source it reads, the snapshot
+    being served, and the reload that replaces it (the reads are PromptRegistry's)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        refresh_interval: float = 0.5,
+        source: SourceMode = "auto",
+    ) -> None:
+        self.root, has_git = find_root(path)
+        if source == "git" and not has_git:
+            raise NotFoundError(f"{self.root} is not a git work tree")
+        # The path as given: a sync job may swap a symlink (`current -> release-2`), so where
+        # it points is looked up again at every refresh.
+        self._given = Path(os.path.abspath(path)) if path is not None else None
+        self._source = source
+        self._git = has_git if source == "auto" else source == "git"
+        self.refresh_interval = refresh_interval
+        self.last_error: str | None = None
+        self._snap: Snapshot | None = None
+        self._next_check = 0.0
+        self._reload_lock = threading.Lock()
+        self._cat: CatFile | None = None
+        self._closed = False
+        self._rejected_token: object = None
+        _LIVE.add(self)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the git reader process and drop the snapshot."""
+        self._closed = True
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+        self._snap = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def snapshot_id(self) -> str | None:
+        """The commit id being served (``"files"`` for a plain directory), None before a read."""
+        snap = self._snap
+        return None if snap is None else snap.ident
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def _reader(self) -> CatFile | None:
+        if not self._git:
+            return None
+        if self._cat is None:
+            from registry.gitio.catfile import CatFile
+
+            self._cat = CatFile(self.root)
+        return self._cat
+
+    def _follow_root(self) -> None:
+        """Switch to where the given path points now, if a symlink along it was swapped."""
+        if self._given is None:
+            return
+        real = Path(os.path.realpath(self._given))
+        if real == self.root or not real.is_dir():
+            return
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+        self.root = real
+        if self._source == "auto":
+            self._git = is_work_tree(real)
+
+    def _token(self, snap: Snapshot | None) -> object:
+        if self._git:
+            from registry.gitio.refs import head_state
+
+            return (str(self.root), head_state(self.root))
+        return (str(self.root), dir_token(self.root, snap))
+
+    def reload(self) -> bool:
+        """Check for a new state now; True when a new snapshot was swapped in."""
+        if self._closed:
+            raise RegistryError("this PromptRegistry is closed")
+        with self._reload_lock:
+            return self._reload_locked()
+
+    def _reload_locked(self) -> bool:
+        prev = self._snap
+        self._next_check = time.monotonic() + self.refresh_interval
+        token: object = None
+        try:
+            self._follow_root()
+            token = self._token(prev)
+            # Unchanged, or the same broken state that was already refused: nothing to do.
+            if prev is not None and (token == prev.token or token == self._rejected_token):
+                return False
+            # Taken before reading, so a change made while building is seen next time.
+            base = token if self._git else self._token(None)
+            snap = build_snapshot(self.root, self._git, self._reader(), prev)
+            snap.token = base
+        except Exception as exc:
+            # Whatever went wrong with the new state, requests keep the last good snapshot.
+            if prev is None:
+                # Nothing to keep serving. A refusal says what is wrong and a folder the
+                # process cannot read is the caller's to fix; anything else is a bug in
+                # promptreg and propagates unchanged (the CLI reports it as internal, exit 3).
+                if isinstance(exc, OSError):
+                    raise RegistryError(
+                        f"{self.root}: the registry cannot be read: {exc!r}"
+                    ) from exc
+                raise
+            message = str(exc) if isinstance(exc, RegistryError) else f"update rejected: {exc!r}"
+            if self.last_error != message:
+                log.warning("promptreg: keeping snapshot %s: %s", prev.ident, message)
+            self.last_error = message
+            self._rejected_token = token
+            return False
+        if self._closed:  # close() ran while this snapshot was being built
+            return False
+        self._rejected_token = None
+        self._snap = snap
+        self.last_error = None
+        return prev is None or snap.ident != prev.ident or not self._git
+
+    def _current(self) -> Snapshot:
+        snap = self._snap
+        if snap is None or time.monotonic() >= self._next_check:
+            if self._closed:
+                raise RegistryError("this PromptRegistry is closed")
+            # One thread reloads; the others keep serving the snapshot they have.
+            if self._reload_lock.acquire(blocking=snap is None):
+                try:
+                    if self._snap is snap:
+                        self._reload_locked()
+                finally:
+                    self._reload_lock.release()
+            snap = self._snap
+            if snap is None:
+                raise RegistryError("this PromptRegistry is closed")
+        return snap
