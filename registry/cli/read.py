@@ -165,10 +165,13 @@ def diff(c: Ctx, prompt_id: str, v1: str, v2: str) -> None:
 @pass_ctx
 def status(c: Ctx, environment: str | None, as_json: bool) -> None:
     """Prompts x environments: the active version, flagged when untested or invalid (exit 1)."""
+    from registry.gitio.repo import is_work_tree
+    from registry.history import Evidence
     from registry.status import status_rows
 
-    c.require_registry()
-    rows = status_rows(c.reg.view(), environment)
+    root = c.require_registry()
+    evidence = Evidence(root, "HEAD") if is_work_tree(root) else None
+    rows = status_rows(c.reg.view(), environment, evidence)
     keys = ("prompt_id", "environment", "version", "tested", "problems")
     if as_json:
         emit_json([{k: r[k] for k in keys} for r in rows])
