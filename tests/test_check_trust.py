@@ -165,6 +165,23 @@ def test_tightening_a_policy_alongside_a_deploy_is_fine(repo: Path) -> None:
     assert check_json(repo, "--base", "main") == (0, [])
 
 
+def test_base_judges_by_the_policy_the_base_has_now(repo: Path) -> None:
+    """main raised production's minimum after the branch left it: the branch's pointer meets
+    today's bar, and the branch, which did not touch the settings, relaxes nothing."""
+    _base(repo, STRICT.replace("min_score: 0.85", "min_score: 0.4"))
+    _deploy(repo, "staging", "1.2.0")
+    _deploy(repo, "production", "1.2.0")
+    _sneak(repo, "deploy 1.2.0 (score 0.5)")
+    assert check_json(repo, "--base", "main") == (0, [])
+    git(repo, "checkout", "-q", "main")
+    write(repo, "promptreg.yaml", STRICT)
+    commit_all(repo, "production needs 0.85")
+    git(repo, "checkout", "-q", "feature")
+    code, problems = check_json(repo, "--base", "main")
+    assert code == 1 and _errors(problems) == {("min-score", PROD)}
+    assert "at least 0.85 (the policy of the base main)" in str(problems[0]["message"])
+
+
 def test_staged_refuses_relaxing_the_policy_in_the_commit_that_deploys(repo: Path) -> None:
     _base(repo, None)
     write(repo, "promptreg.yaml", LAX_PRODUCTION)
