@@ -9,7 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_check_git import DANA, PID, PROD, V1, V2, check_json, cli, evaluated_yaml
+from tests.test_check_git import (
+    DANA,
+    PID,
+    PROD,
+    V1,
+    V2,
+    _commit,
+    _install_hook,
+    check_json,
+    cli,
+    evaluated_yaml,
+    head,
+)
 from tests.testing import commit_all, git, pointer_yaml, version_yaml, write
 
 STAGE = f"deployments/staging/{PID}.yaml"
@@ -234,6 +246,11 @@ def test_hook_does_not_learn_a_return_from_the_branch_s_own_commits(tmp_path: Pa
     assert code == 1 and _errors(problems) == {("not-promoted", PROD)}
     code, problems = check_json(clone)
     assert code == 1 and _errors(problems) == {("not-promoted", PROD)}
+    _install_hook(clone)
+    before = head(clone)
+    proc = _commit(clone, "-m", "production runs 1.2.0 again")
+    assert proc.returncode != 0 and "not-promoted" in proc.stderr, proc.stderr
+    assert head(clone) == before
     git(clone, "commit", "-q", "--no-verify", "-m", "again")
     code, problems = check_json(clone, "--base", "origin/main")
     assert code == 1 and _errors(problems) == {("not-promoted", PROD)}
