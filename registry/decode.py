@@ -20,6 +20,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from registry.durations import parse_duration
 from registry.errors import TemplateError
 from registry.models import (
     EnvironmentPolicy,
@@ -232,11 +233,16 @@ def build_settings(
                 ("environments", name, "promote_from"),
                 f"promote_from must name another configured environment, got {pf!r}",
             )
-        envs.append(
-            EnvironmentPolicy(
-                name, pol.get("require_tested", True), None if ms is None else float(ms), pf
+        soak = pol.get("min_soak")
+        if soak is not None and pf is None:
+            c.add(
+                "settings",
+                ("environments", name, "min_soak"),
+                "min_soak needs promote_from: it is the time a version must run there first",
             )
-        )
+        score = None if ms is None else float(ms)
+        seconds = None if soak is None else parse_duration(soak)
+        envs.append(EnvironmentPolicy(name, pol.get("require_tested", True), score, pf, seconds))
     if c.problems:
         return None, c.problems
     return Settings(tuple(envs)), []

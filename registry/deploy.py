@@ -16,6 +16,7 @@ from registry.errors import (
 )
 from registry.fsio import Transaction, write_lock
 from registry.gitio.repo import is_work_tree
+from registry.history import Evidence
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion
 from registry.paths import pointer_path, version_path
@@ -58,13 +59,19 @@ def _current_pointer(
     return rec if isinstance(rec, PromptDeployment) else None
 
 
-def _enforce(view: RegistryView, v: PromptVersion, environment: str, promotion: bool) -> None:
+def _enforce(
+    root: Path, view: RegistryView, v: PromptVersion, environment: str, promotion: bool
+) -> None:
     """Refuse to point ``environment`` at ``v`` against its policy; ``promotion``: the move
-    must come through ``promote_from``. A version file with problems (``tested: true`` on
-    edited content) is refused too, as the runtime would refuse to serve it."""
+    must come through ``promote_from`` (and ``min_soak``, by the current branch's history,
+    now being the clock). A version file with problems (``tested: true`` on edited content)
+    is refused too, as the runtime would refuse to serve it."""
     policy = view.settings().get(environment)
     assert policy is not None  # _check_env refused an unknown environment
-    move = pointer_move(view, policy, v.prompt_id) if promotion else None
+    move = None
+    if promotion:
+        evidence = Evidence(root, "HEAD") if is_work_tree(root) else None
+        move = pointer_move(view, policy, v.prompt_id, v.version, evidence)
     refused = judge(Candidate(v, environment, policy, move))
     if refused:
         raise PolicyError("; ".join(p.message for p in refused))
@@ -188,7 +195,7 @@ def deploy(
         current = _current_pointer(view, environment, prompt_id)
         if current is not None and current.version == version:
             return _last_commit(root, current)
-        _enforce(view, v, environment, promotion=True)
+        _enforce(root, view, v, environment, promotion=True)
         _require_committed(root, v, environment, commit, view, promotion=True)
         d = PromptDeployment(
             prompt_id, version, environment, now_rfc3339(), actor,
@@ -247,7 +254,7 @@ def rollback(
         # Going back to what the environment ran needs no promotion; a --to target it never
         # ran is a new version there and must come through promote_from like a deploy.
         promotion = target != current.previous_version and not _ran(root, environment, v)
-        _enforce(view, v, environment, promotion=promotion)
+        _enforce(root, view, v, environment, promotion=promotion)
         _require_committed(root, v, environment, commit, view, promotion=promotion)
         d = PromptDeployment(
             prompt_id, target, environment, now_rfc3339(), actor, current.version,

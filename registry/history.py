@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
+from registry.errors import RegistryError, ShallowCloneError
 from registry.gitio.log import PointerCommit, PointerFields, pointer_log
 from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
@@ -115,6 +116,48 @@ def active_at(events: Sequence[PromptDeployment], when: datetime) -> PromptDeplo
         return None
     event = events[index - 1]
     return event if event.version is not None else None
+
+
+def active_since(events: Sequence[PromptDeployment], version: str) -> datetime | None:
+    """When the last event put ``version`` in place, if it still is (None: it is not)."""
+    if not events or events[-1].version != version:
+        return None
+    return parse_rfc3339(events[-1].deployed_at)
+
+
+class Evidence:
+    """What the first-parent history of one commit shows, as evidence for promotion: whether
+    an environment ran a version, and since when it runs it; each pointer's history is read
+    once, when first asked. Only git's history counts: a pointer's ``previous_version`` is
+    text anyone can write. ``now`` is the clock ``min_soak`` is measured against."""
+
+    def __init__(self, root: Path, rev: str, now: datetime | None = None) -> None:
+        self.root = Path(root)
+        self.rev = rev
+        self.now = now or datetime.now(UTC)
+        self._events: dict[tuple[str, str], list[PromptDeployment]] = {}
+
+    def events(self, environment: str, prompt_id: str) -> list[PromptDeployment]:
+        """The pointer's events at ``rev``; none when its history cannot be read (a shallow
+        clone is refused instead, as its history would be short)."""
+        key = (environment, prompt_id)
+        if key not in self._events:
+            try:
+                found = history(self.root, prompt_id, environment, (environment,), rev=self.rev)
+            except ShallowCloneError:
+                raise
+            except RegistryError:
+                found = []
+            self._events[key] = found
+        return self._events[key]
+
+    def ran(self, environment: str, prompt_id: str, version: str) -> bool:
+        """Whether ``environment`` ever ran ``version``."""
+        return any(e.version == version for e in self.events(environment, prompt_id))
+
+    def since(self, environment: str, prompt_id: str, version: str) -> datetime | None:
+        """Since when ``environment`` has run ``version`` (None: it does not run it)."""
+        return active_since(self.events(environment, prompt_id), version)
 
 
 def history(

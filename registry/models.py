@@ -232,12 +232,14 @@ class PromptDeployment:
 
 @dataclass(frozen=True)
 class EnvironmentPolicy:
-    """What an environment accepts: tested versions, a minimum score, a promotion source."""
+    """What an environment accepts: tested versions, a minimum score, a promotion source and
+    how long (``min_soak``, seconds) a version must have run there first."""
 
     name: str
     require_tested: bool = True
     min_score: float | None = None
     promote_from: str | None = None
+    min_soak: int | None = None
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,11 @@ class PromptRegistry(SnapshotServing):
         """One record per pointer of the working tree (in ``environment``, or all) with its
         version, whether it is tested, and what is wrong with it (what ``status`` shows)."""
         from registry import status
+        from registry.gitio.repo import is_work_tree
+        from registry.history import Evidence
 
-        return status.status_rows(self._working(), environment)
+        evidence = Evidence(self.root, "HEAD") if is_work_tree(self.root) else None
+        return status.status_rows(self._working(), environment, evidence)
 
     def deployment(self, prompt_id: str, environment: str) -> PromptDeployment | None:
         """The pointer of ``prompt_id`` in ``environment`` in the working tree; None when there

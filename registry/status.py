@@ -9,7 +9,7 @@ from registry.errors import EnvironmentNotConfiguredError
 from registry.ids import validate_environment
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import classify, pointer_path
-from registry.policy import Candidate, judge
+from registry.policy import Candidate, Evidence, judge, pointer_move, soak_wait
 from registry.sources import FILE
 from registry.view import RegistryView
 
@@ -42,9 +42,13 @@ class DeploymentStatus:
         }
 
 
-def status_rows(view: RegistryView, environment: str | None = None) -> list[DeploymentStatus]:
+def status_rows(
+    view: RegistryView, environment: str | None = None, evidence: Evidence | None = None
+) -> list[DeploymentStatus]:
     """One row per deployed (prompt, environment) with the active version and a note when it
-    is untested, invalid, missing or against the environment's policy."""
+    is untested, invalid, missing or against the environment's policy. With ``evidence``
+    (the branch's history), a version that still has to soak in its environment before the
+    next one may take it says how long is left."""
     settings = view.checked_settings()
     envs = list(settings.names)
     pointers = view.pointer_index()
@@ -69,8 +73,34 @@ def status_rows(view: RegistryView, environment: str | None = None) -> list[Depl
             if (env, pid) in irregular:
                 rows.append(_irregular_row(pid, env, irregular[(env, pid)]))
             elif (env, pid) in pointers:
-                rows.append(_row(view, settings, pid, env))
+                row = _row(view, settings, pid, env)
+                if evidence is not None:
+                    row = _note_soak(row, view, settings, evidence)
+                rows.append(row)
     return rows
+
+
+def _note_soak(
+    row: DeploymentStatus, view: RegistryView, settings: Settings, ev: Evidence
+) -> DeploymentStatus:
+    """Add to the note how long the row's version still has to run before each environment
+    that promotes from this one with a ``min_soak`` (and does not run it yet) may take it."""
+    pid, env, ver = row.prompt_id, row.environment, row.version
+    v = None if ver is None else view.version(pid, ver)
+    if v is None:
+        return row
+    waits = []
+    for policy in settings.environments:
+        target = view.pointer(policy.name, pid)
+        if policy.promote_from != env or (target is not None and target.version == ver):
+            continue
+        move = pointer_move(view, policy, pid, v.version, ev)
+        wait = soak_wait(Candidate(v, policy.name, policy, move))
+        if wait is not None:
+            waits.append(wait)
+    if not waits:
+        return row
+    return replace(row, note="; ".join([row.note, *waits] if row.note else waits))
 
 
 def _irregular_row(pid: str, env: str, path: str) -> DeploymentStatus:

@@ -146,9 +146,11 @@ def test_staged_pointer_judges_the_staged_copy_of_its_version(repo: Path) -> Non
 def test_staged_settings_are_read_from_the_index(repo: Path) -> None:
     released(repo)
     write(repo, "promptreg.yaml", LENIENT_SETTINGS)
+    commit_all(repo, "relax production on its own")
+    strict = LENIENT_SETTINGS.replace("production: {require_tested: false}", "production: {}")
     write(repo, PROD, pointer_yaml(PID, "production", "1.1.0", previous="1.0.0"))
     git(repo, "add", "-A")
-    write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
+    write(repo, "promptreg.yaml", strict)
     assert check_json(repo, "--staged") == (0, [])  # the staged settings are lenient
     git(repo, "add", "promptreg.yaml")
     write(repo, "promptreg.yaml", LENIENT_SETTINGS)
@@ -161,7 +163,8 @@ def test_staged_stricter_settings_check_the_pointers_already_committed(repo: Pat
     write(repo, V2, version_yaml(PID, "1.1.0"))
     write(repo, PROD, pointer_yaml(PID, "production", "1.1.0"))
     commit_all(repo, "lenient production")
-    write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
+    strict = LENIENT_SETTINGS.replace("production: {require_tested: false}", "production: {}")
+    write(repo, "promptreg.yaml", strict)
     git(repo, "add", "promptreg.yaml")
     code, problems = check_json(repo, "--staged")
     assert code == 1 and codes(problems) == {("untested", PROD)}

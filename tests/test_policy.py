@@ -1,16 +1,17 @@
 """One table of environment-policy cases through every consumer of the policy.
 
 Each case is a version state in an environment; every consumer must reach the same verdict.
-``promote_from`` is a rule about a change, so its ``not-promoted`` is expected only where a
-pointer moves (deploy, and ``check`` of an uncommitted pointer); what serves or shows a
-state that is already committed (``check`` of a clean tree, ``status``, ``render``, the
-runtime) judges the rest.
+``promote_from`` and ``min_soak`` are rules about a change, so their ``not-promoted`` and
+``min-soak`` are expected only where a pointer moves (deploy, and ``check`` of an uncommitted
+pointer); what serves or shows a state that is already committed (``check`` of a clean tree,
+``status``, ``render``, the runtime) judges the rest.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,10 @@ SETTINGS = (
     "  scored: {require_tested: false, min_score: 0.5}\n"
     "  staging: {require_tested: true}\n"
     "  production: {require_tested: true, min_score: 0.5, promote_from: staging}\n"
+    "  soaked: {require_tested: true, promote_from: staging, min_soak: 1h}\n"
 )
+# When staging started running the version: long enough ago for ``soaked``'s hour, or not.
+SOAKED_AT = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _evaluated(score: str, content: str = CONTENT) -> str:
@@ -72,19 +76,26 @@ class Case:
     state: str
     codes: frozenset[str]
     promoted: bool = True
+    soaked: bool = True  # staging has run the version for longer than min_soak
 
     @property
     def change_codes(self) -> frozenset[str]:
         """What a pointer move to this version meets: the state's codes plus promotion."""
-        return self.codes if self.promoted else self.codes | {"not-promoted"}
+        if not self.promoted:
+            return self.codes | {"not-promoted"}  # how long staging ran it does not matter
+        return self.codes if self.soaked else self.codes | {"min-soak"}
 
     @property
     def id(self) -> str:
-        return f"{self.environment}-{self.state}" + ("" if self.promoted else "-not-promoted")
+        return (
+            f"{self.environment}-{self.state}"
+            + ("" if self.promoted else "-not-promoted")
+            + ("" if self.soaked else "-not-soaked")
+        )
 
 
-def _case(env: str, state: str, *codes: str, promoted: bool = True) -> Case:
-    return Case(env, state, frozenset(codes), promoted)
+def _case(env: str, state: str, *codes: str, promoted: bool = True, soaked: bool = True) -> Case:
+    return Case(env, state, frozenset(codes), promoted, soaked)
 
 
 CASES = [
@@ -115,16 +126,22 @@ CASES = [
     _case("production", "tested-null", "min-score"),
     _case("production", "tested-above", promoted=False),
     _case("production", "untested-scored", "untested", "min-score", promoted=False),
+    _case("soaked", "tested-above"),
+    _case("soaked", "tested-above", soaked=False),
+    _case("soaked", "untested", "untested", soaked=False),
+    _case("soaked", "tested-above", promoted=False, soaked=False),
 ]
 
 
 def _registry(repo: Path, case: Case) -> Path:
-    """The settings and the version committed; staging runs the version when promoted."""
+    """The settings and the version committed; staging runs the version when promoted, since
+    two hours ago when soaked, else since now."""
     write(repo, "promptreg.yaml", SETTINGS)
     write(repo, VERSION_FILE, STATES[case.state])
-    if case.environment == "production" and case.promoted:
+    commit_all(repo, "base", date=SOAKED_AT)
+    if case.environment in ("production", "soaked") and case.promoted:
         write(repo, f"deployments/staging/{PID}.yaml", pointer_yaml(PID, "staging", VER))
-    commit_all(repo, "base")
+        commit_all(repo, "staging runs it", date=SOAKED_AT if case.soaked else None)
     return repo
 
 
@@ -276,3 +293,55 @@ def test_promotion_is_judged_only_when_given_and_a_return_is_exempt() -> None:
     assert "(staging runs nothing)" in judge(Candidate(v, "production", PRODUCTION,
                                                        Promotion(None)))[0].message  # fmt: skip
     assert codes(Promotion(None, lambda: True)) == []
+
+
+SOAKING = EnvironmentPolicy("production", True, None, "staging", min_soak=3600)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def _soak(since: datetime | None, ran: bool = False, runs: str | None = VER) -> list[str]:
+    move = Promotion(runs, lambda: ran, lambda: since, NOW)
+    found = judge(Candidate(_version(True, 0.9), "production", SOAKING, move))
+    return [f"{p.code}: {p.message}" for p in found]
+
+
+def test_min_soak_says_how_long_is_left() -> None:
+    assert _soak(NOW - timedelta(minutes=20)) == [
+        "min-soak: greet 1.0.0 is active in staging for 20m; production needs 1h: 40m left"
+    ]
+    # Half a minute left is a minute, never "0m left".
+    assert _soak(NOW - timedelta(minutes=59, seconds=30))[0].endswith("needs 1h: 1m left")
+    assert _soak(NOW - timedelta(hours=1)) == []
+    assert _soak(None) == [
+        "min-soak: greet 1.0.0 is not active in staging in committed git history; production"
+        " needs 1h there: commit (or merge) its deployment to staging and wait"
+    ]
+    # A commit time ahead of the clock: the hour starts counting when that time comes.
+    assert "for 0m; production needs 1h: 4h left" in _soak(NOW + timedelta(hours=3))[0]
+
+
+def test_min_soak_exempts_a_return_and_leaves_an_unpromoted_version_to_not_promoted() -> None:
+    assert _soak(None, ran=True) == []
+    assert [m.split(":")[0] for m in _soak(None, runs="0.9.0")] == ["not-promoted"]
+    asked: list[bool] = []
+
+    def since() -> datetime | None:
+        asked.append(True)
+        return None
+
+    move = Promotion(VER, source_since=since)
+    assert judge(Candidate(_version(True, 0.9), "production", PRODUCTION, move)) == []
+    assert asked == []  # without min_soak, history is never read
+
+
+@pytest.mark.parametrize(
+    ("seconds", "up", "shown"),
+    [(0, False, "0m"), (59, False, "0m"), (59, True, "1m"), (3600, False, "1h"),
+     (3660, False, "1h 1m"), (90000, False, "1d 1h"), (172800, True, "2d"), (-5, True, "0m")],
+)  # fmt: skip
+def test_durations_are_printed_in_whole_minutes(seconds: int, up: bool, shown: str) -> None:
+    from registry.durations import format_duration, parse_duration
+
+    assert format_duration(seconds, round_up=up) == shown
+    assert parse_duration(shown.split(" ")[0]) == {"0m": 0, "1m": 60, "1h": 3600, "1d": 86400,
+                                                   "2d": 172800}[shown.split(" ")[0]]  # fmt: skip

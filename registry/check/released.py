@@ -1,47 +1,17 @@
-"""What a released version may not do: be deleted, renamed or edited (but for its evaluation),
-or be moved back to without a promotion; placeholders two released versions added stay warnings."""
+"""What a released version may not do: be deleted, renamed or edited (but for its evaluation);
+placeholders two released versions added stay warnings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
-from registry.errors import LoadError, RegistryError
+from registry.errors import LoadError
 from registry.models import Problem
 from registry.paths import classify, version_path
 from registry.view import RegistryView
 
 # Fields a reviewer may still change on a released version: re-evaluation results.
 MUTABLE_FIELDS = frozenset({"tested", "evaluation_score", "evaluation"})
-
-
-def was_active_at(root: Path, rev: str) -> Callable[[str, str, str], bool]:
-    """Whether a version was active in an environment on the first-parent chain of ``rev``
-    (one history read per pointer, only for rollbacks that would need a promotion)."""
-    from registry.gitio.catfile import CatFile
-    from registry.history import history
-    from registry.paths import pointer_path
-    from registry.yamlio.load import load_yaml_bytes
-
-    cats: list[CatFile] = []
-
-    def was_active(environment: str, prompt_id: str, version: str) -> bool:
-        path = pointer_path(environment, prompt_id)
-        try:
-            # Unchanged from ``rev``: no promotion. Only git's history counts as evidence:
-            # the pointer's own ``previous_version`` is text anyone can write.
-            if not cats:
-                cats.append(CatFile(root))
-            blob = cats[0].read(f"{rev}:{path}")
-            if blob is not None and load_yaml_bytes(blob, path).data.get("version") == version:
-                return True
-            events = history(root, prompt_id, environment, (environment,), rev=rev)
-        except RegistryError:
-            return False
-        return any(e.version == version for e in events)
-
-    return was_active
 
 
 BREAKING = "breaking-variables"

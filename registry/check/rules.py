@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
@@ -10,24 +10,23 @@ from registry.errors import LoadError
 from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, expected_layout, version_path
-from registry.policy import Candidate, judge, pointer_move
+from registry.policy import Candidate, Evidence, judge, pointer_move
 from registry.sources import FILE, SYMLINK
 from registry.view import FileResult, RegistryView, load_problem
-
-WasActive = Callable[[str, str, str], bool]
 
 
 def check_view(
     view: RegistryView,
     paths: Iterable[str] | None = None,
     promotions: set[str] | None = None,
-    was_active: WasActive | None = None,
+    evidence: Evidence | None = None,
 ) -> list[Problem]:
     """Check the whole state, or only what ``paths`` touch (files given plus the pointers
-    that depend on them). ``promote_from`` is a rule about a change, so it is checked only for
-    the pointer paths in ``promotions`` (None: every pointer), and a return to a version
-    that ``was_active(environment, prompt_id, version)`` there before is exempt from it: a
-    rollback or a revert must never wait for staging. Problems come sorted."""
+    that depend on them). ``promote_from`` and ``min_soak`` are rules about a change, so they
+    are checked only for the pointer paths in ``promotions`` (None: every pointer), against
+    the trusted history in ``evidence`` (None: none): time in the source environment comes
+    from it, and a return to a version the environment ran there is exempt (a rollback or a
+    revert must never wait for staging). Problems come sorted."""
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
@@ -92,7 +91,7 @@ def check_view(
         if ptr is None or ptr.version is None:
             continue
         judged = promotions is None or path in promotions
-        found = _check_pointer(view, settings, versions, path, ptr, judged, was_active)
+        found = _check_pointer(view, settings, versions, path, ptr, judged, evidence)
         if settings_res.problems:
             # Policies of broken settings would be guesses; the settings problem is reported.
             found = [p for p in found if p.code in ("missing-version", "invalid-version")]
@@ -231,7 +230,7 @@ def _check_pointer(
     path: str,
     ptr: PromptDeployment,
     judged: bool,
-    was_active: WasActive | None,
+    evidence: Evidence | None,
 ) -> list[Problem]:
     """The pointer's target and its policy; promotion only when ``judged`` (a changed pointer)."""
     env, pid, ver = ptr.environment, ptr.prompt_id, ptr.version
@@ -271,13 +270,7 @@ def _check_pointer(
             )
         )
         return out
-    move = None
-    if judged:
-        # Going back to a version this environment already ran (a rollback, a revert) never
-        # waits for the promotion source.
-        move = pointer_move(
-            view, policy, pid, lambda: was_active is not None and was_active(env, pid, v.version)
-        )
+    move = pointer_move(view, policy, pid, v.version, evidence) if judged else None
     return judge(Candidate(v, env, policy, move), line)
 
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.check.released import (
-    BREAKING,
-    immutability_problems,
-    released_breaks,
-    was_active_at,
-)
+from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.rules import check_view
+from registry.check.trust import against_base
 from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
+from registry.history import Evidence
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.sources import DirSource, GitSource
@@ -75,8 +72,7 @@ def _check_state(
     if not check_all and files:
         selected, problems = _select(root, cwd or root, files)
     promotions = _changed_pointers_worktree(root) if has_git else set()
-    was_active = was_active_at(root, "HEAD") if has_git else None
-    problems += check_view(view, selected, promotions, was_active)
+    problems += check_view(view, selected, promotions, _release_evidence(root) if has_git else None)
     if has_git and any(p.code == BREAKING for p in problems):
         problems = _released_breaks_worktree(root, view, problems)
     if selected is None:
@@ -210,13 +206,14 @@ def _check_staged(
             return _sorted(problems), "ok: no registry files staged"
         if named:
             problems += _not_staged(view, named, changed)
-        problems += check_view(
-            view,
-            None if named is None else [*managed, *named],
-            {p for p in managed if p.startswith(DEPLOYMENTS + "/")},
-            was_active_at(root, head),
-        )
+        moved = {p for p in changed if p.startswith(DEPLOYMENTS + "/")}
         released = _release_base(root, head, base)
+        # What an environment ran, and since when, is learnt from where the branch left its
+        # base: the branch's own commits are no evidence.
+        evidence = Evidence(root, released)
+        problems += check_view(view, None if named is None else [*managed, *named], moved, evidence)
+        committed = RegistryView(GitSource(root, head, cat=index.cat))
+        problems += against_base(problems, view, committed, committed, moved, evidence, "HEAD")
         if released != head:
             changes = diff_names(root, released, None, cached=True)
         base_view = RegistryView(GitSource(root, released, cat=index.cat))
@@ -282,8 +279,21 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         fork_point = merge_base(root, base, head.commit) or base
         changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
-        problems = check_view(head_view, None, pointers, was_active_at(root, fork_point))
+        # The base itself is the trusted state: its policy, and its history as evidence of
+        # what ran where and since when (never the branch's own commits).
+        trusted_commit = rev_parse(root, base) or fork_point
+        evidence = Evidence(root, trusted_commit)
+        problems = check_view(head_view, None, pointers, evidence)
         base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
+        trusted = (
+            base_view
+            if trusted_commit == fork_point
+            else RegistryView(GitSource(root, trusted_commit, cat=head.cat))
+        )
+        moved = pointers | {o for _, _, o in changes if o and o.startswith(DEPLOYMENTS + "/")}
+        problems += against_base(
+            problems, head_view, trusted, base_view, moved, evidence, f"the base {base}"
+        )
         problems += immutability_problems(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
     finally:
@@ -291,6 +301,14 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
     problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
     n = len(head_view.entries())
     return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
+
+
+def _release_evidence(root: Path) -> Evidence | None:
+    """The history evidence of a working-tree check: where the branch left its base."""
+    from registry.gitio.run import rev_parse
+
+    head = rev_parse(root, "HEAD")
+    return None if head is None else Evidence(root, _release_base(root, head, None))
 
 
 def _released_breaks_worktree(
