@@ -74,7 +74,7 @@ jobs:
       - name: Install promptreg
         run: python -m pip install "promptreg-git=={__version__}"
       - name: promptreg check
-        run: promptreg check --base "origin/$GITHUB_BASE_REF" --format github
+        run: promptreg check --base "origin/$GITHUB_BASE_REF" --verify-evaluations --format github
 """
 
 
