@@ -227,7 +227,9 @@ def _require_head_checked_out(root: Path) -> None:
     """The re-run imports hooks from the working tree, so it must be HEAD's."""
     from registry.gitio.run import run_git
 
-    out = run_git(root, "status", "--porcelain", "-z", "--untracked-files=no", check=False)
+    out = run_git(
+        root, "status", "--porcelain", "-z", "--untracked-files=no", "--", ".", check=False
+    )
     dirty = sorted(item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if item)
     if dirty:
         shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
