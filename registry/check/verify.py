@@ -83,9 +83,12 @@ def changed_records(
         pid, version = c[1]
         try:
             after = head_view.source.load(path)
-            before = None if status.startswith("A") else base_view.source.load(old or path)
         except LoadError:
             continue
+        try:
+            before = None if status.startswith("A") else base_view.source.load(old or path)
+        except LoadError:
+            before = None  # nothing readable to compare with: the record counts as new
         v = head_view.version(pid, version)
         if after is None or v is None or not (v.tested or v.evaluation_score is not None):
             continue
