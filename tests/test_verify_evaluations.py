@@ -237,8 +237,11 @@ def test_a_committed_bytecode_cache_does_not_stand_in_for_the_hook(tmp_path: Pat
     git(repo, "add", "-f", str(pyc))
     _deploy_hand_recorded(repo, GOOD, 1.0)
     code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
-    assert code == 1 and _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
+    line = _tested_line(repo, V1)
+    assert code == 1
+    assert _codes(problems) == [("evaluation-unverified", V1, line), ("suite-weakened", V1, line)]
     assert "scored 0.8, below its threshold" in problems[0]["message"]
+    assert "__pycache__/greet_checks." in problems[1]["message"]
     assert sys.pycache_prefix is None  # put back
 
 
@@ -306,4 +309,20 @@ def test_changed_hook_code_and_a_new_record_is_suite_weakened(tmp_path: Path) ->
     _deploy_hand_recorded(repo, GOOD, 1.0)
     code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
     assert code == 1 and _codes(problems) == [("suite-weakened", V1, _tested_line(repo, V1))]
-    assert "hook code greet_checks.py changed" in problems[0]["message"]
+    assert (
+        "Python code the suite's run can import changed (greet_checks.py)" in problems[0]["message"]
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an evaluation run in promptreg's own process cannot outlive os._exit; the"
+    " evaluation engine's child process (SPEC 3.3) turns it into a failed run",
+)
+def test_a_hook_that_exits_the_process_does_not_pass_the_check(tmp_path: Path) -> None:
+    suite = SUITE_TEXT.replace("cases:", "target: greet_exit:answer\ncases:")
+    hook = "import os\ndef answer(rendered, case):\n    os._exit(0)\n"
+    repo, base = _base(tmp_path, suite, {"greet_exit.py": hook})
+    _deploy_hand_recorded(repo, WEAK, 0.99)
+    proc = run_cli("-C", str(repo), "check", "--base", base, "--verify-evaluations", real=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr

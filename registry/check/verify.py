@@ -138,7 +138,10 @@ def _weakened(
         found = ["the suite was removed"] if gone else []
     else:
         found = weakenings(before, after or before)
-        found += [f"hook code {f} changed" for f in _hook_files(after or before) if f in changed]
+        code = _code_files(changed)
+        if code:
+            shown = ", ".join(code[:5]) + (" ..." if len(code) > 5 else "")
+            found.append(f"Python code the suite's run can import changed ({shown})")
     if not found:
         return []
     return [
@@ -153,23 +156,14 @@ def _weakened(
     ]
 
 
-def _hook_files(suite: Mapping[str, Any]) -> list[str]:
-    """The files a ``module:function`` hook of the suite may be imported from (the module and
-    the packages around it), by name only."""
-    refs: list[Any] = [suite.get("target")]
-    for case in [{"assert": suite.get("default_assert") or []}, *suite.get("cases", [])]:
-        refs += [a.get("value") for a in case.get("assert", []) if a.get("type") == "python"]
-    files: set[str] = set()
-    for ref in refs:
-        if not isinstance(ref, str) or ":" not in ref:
-            continue
-        parts = ref.split(":", 1)[0].split(".")
-        for i in range(1, len(parts) + 1):
-            stem = "/".join(parts[:i])
-            files.add(f"{stem}/__init__.py")
-            if i == len(parts):
-                files.add(f"{stem}.py")
-    return sorted(files)
+# What the interpreter imports from: the registry root is on ``sys.path`` during a run, so a
+# module anywhere in it can stand in for a hook or for a module a hook imports (a ``json.py``).
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
+
+
+def _code_files(changed: set[str]) -> list[str]:
+    """The changed paths that are Python code or bytecode."""
+    return sorted(p for p in changed if p.endswith(_CODE_SUFFIXES) or "__pycache__/" in p)
 
 
 # --- the re-run ------------------------------------------------------------------------------
