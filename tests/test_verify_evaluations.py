@@ -326,3 +326,12 @@ def test_a_hook_that_exits_the_process_does_not_pass_the_check(tmp_path: Path) -
     _deploy_hand_recorded(repo, WEAK, 0.99)
     proc = run_cli("-C", str(repo), "check", "--base", base, "--verify-evaluations", real=True)
     assert proc.returncode == 1, proc.stdout + proc.stderr
+
+
+def test_a_tolerance_raised_with_the_record_it_admits_is_suite_weakened(tmp_path: Path) -> None:
+    repo, base = _base(tmp_path)
+    write(repo, SUITE, SUITE_TEXT.replace("threshold: 0.85\n", "threshold: 0.85\ntolerance: 0.2\n"))
+    _deploy_hand_recorded(repo, GOOD, 0.85)  # scores 1.0: within 0.2 of the record
+    code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
+    assert code == 1 and _codes(problems) == [("suite-weakened", V1, _tested_line(repo, V1))]
+    assert "tolerance raised from 0.0 to 0.2" in problems[0]["message"]
