@@ -44,13 +44,14 @@ cases:
 
 
 def _base(
-    tmp_path: Path, suite: str = SUITE_TEXT, files: dict[str, str] | None = None
+    tmp_path: Path, suite: str | None = SUITE_TEXT, files: dict[str, str] | None = None
 ) -> tuple[Path, str]:
-    """A registry on main with the policy, the suite and ``files``; returns it and the base
-    commit, with a branch ``change`` checked out."""
+    """A registry on main with the policy, the suite (None: none) and ``files``; returns it
+    and the base commit, with a branch ``change`` checked out."""
     repo = init_repo(tmp_path / "repo")
     write(repo, "promptreg.yaml", SETTINGS)
-    write(repo, SUITE, suite)
+    if suite is not None:
+        write(repo, SUITE, suite)
     write(repo, "prompts/.gitkeep", "")
     for rel, text in (files or {}).items():
         write(repo, rel, text)
@@ -171,16 +172,22 @@ def test_a_record_that_claims_nothing_is_not_re_run(tmp_path: Path) -> None:
     assert _check(repo, "--base", base, "--verify-evaluations")[:2] == (0, [])
 
 
-def test_a_missing_suite_is_unverified(tmp_path: Path) -> None:
-    repo, base = _base(tmp_path)
-    (repo / SUITE).unlink()
-    commit_all(repo, "the suite is not needed")
+def test_a_record_without_a_suite_is_unverified(tmp_path: Path) -> None:
+    repo, base = _base(tmp_path, suite=None)
     _deploy_hand_recorded(repo, GOOD, 1.0)
     code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
-    assert code == 1
-    assert ("evaluation-unverified", V1, _tested_line(repo, V1)) in _codes(problems)
-    assert ("suite-weakened", V1, _tested_line(repo, V1)) in _codes(problems)
-    assert "the suite was removed" in " ".join(p["message"] for p in problems)
+    assert code == 1 and _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
+    assert f"there is no valid suite {SUITE} at HEAD to re-run" in problems[0]["message"]
+
+
+def test_a_suite_removed_with_the_record_is_suite_weakened(tmp_path: Path) -> None:
+    repo, base = _base(tmp_path)
+    (repo / SUITE).unlink()
+    _deploy_hand_recorded(repo, GOOD, 1.0)
+    for args in [(), ("--verify-evaluations",)]:
+        code, problems, _ = _check(repo, "--base", base, *args)
+        assert code == 1 and _codes(problems) == [("suite-weakened", V1, _tested_line(repo, V1))]
+        assert "the suite was removed" in problems[0]["message"]
 
 
 def test_a_failing_hook_is_unverified_with_its_reason(tmp_path: Path) -> None:
@@ -225,8 +232,8 @@ CHEAT = "def cites(output, case):\n    return True\n"
 def test_a_committed_bytecode_cache_does_not_stand_in_for_the_hook(tmp_path: Path) -> None:
     suite = SUITE_TEXT + '      - {type: python, value: "greet_checks:cites"}\n'
     repo, base = _base(tmp_path, suite, {"greet_checks.py": HONEST})
-    # The change commits bytecode of other code that Python would never compare with the
-    # source it sits next to (an unchecked-hash .pyc).
+    # The base holds bytecode of other code that Python would never compare with the source
+    # it sits next to (an unchecked-hash .pyc), committed by mistake or by someone else.
     cheat = tmp_path / "cheat" / "greet_checks.py"
     write(cheat.parent, cheat.name, CHEAT)
     tag = sys.implementation.cache_tag
@@ -235,13 +242,11 @@ def test_a_committed_bytecode_cache_does_not_stand_in_for_the_hook(tmp_path: Pat
     py_compile.compile(str(cheat), cfile=str(pyc), doraise=True,
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)  # fmt: skip
     git(repo, "add", "-f", str(pyc))
+    base = commit_all(repo, "bytecode")
     _deploy_hand_recorded(repo, GOOD, 1.0)
     code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
-    line = _tested_line(repo, V1)
-    assert code == 1
-    assert _codes(problems) == [("evaluation-unverified", V1, line), ("suite-weakened", V1, line)]
+    assert code == 1 and _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
     assert "scored 0.8, below its threshold" in problems[0]["message"]
-    assert "__pycache__/greet_checks." in problems[1]["message"]
     assert sys.pycache_prefix is None  # put back
 
 
@@ -335,3 +340,31 @@ def test_a_tolerance_raised_with_the_record_it_admits_is_suite_weakened(tmp_path
     code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
     assert code == 1 and _codes(problems) == [("suite-weakened", V1, _tested_line(repo, V1))]
     assert "tolerance raised from 0.0 to 0.2" in problems[0]["message"]
+
+
+def test_code_the_range_adds_is_never_run(tmp_path: Path) -> None:
+    # A new prompt, its new suite and a new hook in one change: nothing is weakened, but the
+    # re-run would run the change's own code (which could fake the verdict or read secrets).
+    suite = SUITE_TEXT.replace("cases:", "target: greet_hook:answer\ncases:")
+    repo, base = _base(tmp_path, suite=None, files={".gitignore": "imported.txt\n"})
+    write(repo, SUITE, suite)
+    write(repo, "greet_hook.py", MARKER_HOOK)
+    _deploy_hand_recorded(repo, GOOD, 1.0)
+    assert _check(repo, "--base", base)[:2] == (0, [])
+    code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
+    assert code == 1 and _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
+    assert (
+        "not re-run: the range also changes Python code the run would import (greet_hook.py)"
+        in (problems[0]["message"])
+    )
+    assert not (repo / "imported.txt").exists()
+    # Merged on its own first, the hook is the base's code, and the record is re-run.
+    git(repo, "checkout", "-q", "main")
+    write(repo, SUITE, suite)
+    write(repo, "greet_hook.py", MARKER_HOOK)
+    write(repo, V1, version_yaml(PID, "1.0.0", content=GOOD))
+    base = commit_all(repo, "the prompt, its suite and its hook")
+    git(repo, "checkout", "-q", "-B", "record")
+    _deploy_hand_recorded(repo, GOOD, 1.0)
+    assert _check(repo, "--base", base, "--verify-evaluations")[:2] == (0, [])
+    assert (repo / "imported.txt").read_text() == "ran"

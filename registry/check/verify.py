@@ -4,7 +4,8 @@ here, in the CI job, and a record the re-run does not reproduce is ``evaluation-
 
 The fingerprint formula is public, so ``tested: true`` and a score are text anyone can write;
 only a re-run by the trusted CI job is evidence. Without ``verify`` nothing here runs registry
-code. The re-run never records, never writes into the registry and ignores bytecode caches.
+code, and with it only code the base holds: a range that changes Python code gets no re-run.
+The re-run never records, never writes into the registry and ignores bytecode caches.
 """
 
 from __future__ import annotations
@@ -62,11 +63,22 @@ def record_problems(
     if not records:
         return []
     changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
+    code = _code_files(changed)
     problems: list[Problem] = []
+    to_run: list[Record] = []
     for r in records:
-        problems += _weakened(base_view, head_view, r, changed)
-    if verify:
-        problems += rerun_problems(root, head_view, records)
+        weakened = _weakened(base_view, head_view, r, changed, code)
+        problems += weakened
+        if weakened:
+            continue  # refused already; a re-run would only confirm the weaker suite
+        if code and verify:
+            # CI runs only code the base branch holds: the change's own code could fake the
+            # verdict, or read the job's model keys.
+            problems.append(_not_run(r, code))
+        elif not code:
+            to_run.append(r)
+    if verify and to_run:
+        problems += rerun_problems(root, head_view, to_run)
     return problems
 
 
@@ -123,7 +135,7 @@ def _suite_data(view: RegistryView, path: str) -> Mapping[str, Any] | None:
 
 
 def _weakened(
-    base_view: RegistryView, head_view: RegistryView, r: Record, changed: set[str]
+    base_view: RegistryView, head_view: RegistryView, r: Record, changed: set[str], code: list[str]
 ) -> list[Problem]:
     path = suite_path(r.version.prompt_id)
     before = _suite_data(base_view, path)
@@ -138,10 +150,8 @@ def _weakened(
         found = ["the suite was removed"] if gone else []
     else:
         found = weakenings(before, after or before)
-        code = _code_files(changed)
         if code:
-            shown = ", ".join(code[:5]) + (" ..." if len(code) > 5 else "")
-            found.append(f"Python code the suite's run can import changed ({shown})")
+            found.append(f"Python code the suite's run can import changed ({_few(code)})")
     if not found:
         return []
     return [
@@ -164,6 +174,21 @@ _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
 def _code_files(changed: set[str]) -> list[str]:
     """The changed paths that are Python code or bytecode."""
     return sorted(p for p in changed if p.endswith(_CODE_SUFFIXES) or "__pycache__/" in p)
+
+
+def _few(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+
+
+def _not_run(r: Record, code: list[str]) -> Problem:
+    return Problem(
+        UNVERIFIED,
+        r.path,
+        r.line,
+        f"the evaluation record of {r.name} is not re-run: the range also changes Python code"
+        f" the run would import ({_few(code)}); merge the code on its own first, then record"
+        " the evaluation in a change of its own",
+    )
 
 
 # --- the re-run ------------------------------------------------------------------------------
@@ -229,10 +254,9 @@ def _require_head_checked_out(root: Path) -> None:
     )
     dirty = sorted(item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if item)
     if dirty:
-        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
         raise RegistryError(
             f"--verify-evaluations re-runs suites with the code of the working tree, which"
-            f" differs from HEAD ({shown}); commit or stash the changes first"
+            f" differs from HEAD ({_few(dirty)}); commit or stash the changes first"
         )
 
 
