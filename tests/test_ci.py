@@ -206,7 +206,7 @@ def test_init_writes_the_workflow(tmp_path: Path) -> None:
     runs = [s["run"] for s in steps if "run" in s]
     assert runs == [
         f'python -m pip install "promptreg-git=={registry.__version__}"',
-        'promptreg check --base "origin/$GITHUB_BASE_REF" --format github',
+        'promptreg check --base "origin/$GITHUB_BASE_REF" --verify-evaluations --format github',
     ]
     assert _workflow(text)[True] == {"pull_request": None}  # YAML 1.1 reads `on` as true
 
@@ -275,7 +275,7 @@ def test_action_inputs_and_steps() -> None:
     assert steps[0]["with"]["python-version"] == "${{ inputs.python-version }}"
     runs = "\n".join(s.get("run", "") for s in steps)
     assert 'python -m pip install "promptreg-git==${PROMPTREG_VERSION}"' in runs
-    assert 'promptreg check --base "$BASE" --format github' in runs
+    assert 'promptreg check --base "$BASE" --verify-evaluations --format github' in runs
     assert all(s.get("shell") == "bash" for s in steps if "run" in s)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.rules import check_view
 from registry.check.trust import against_base
+from registry.check.verify import record_problems
 from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
 from registry.history import Evidence
@@ -25,13 +26,16 @@ def run_check(
     staged: bool = False,
     base: str | None = None,
     cwd: Path | None = None,
+    verify_evaluations: bool = False,
 ) -> tuple[list[Problem], str]:
     """Every problem of the chosen state, and a one-line summary for a clean result. Relative
     ``files`` are relative to ``cwd`` (default: the registry root). Warnings (see
-    ``Problem.severity``) come last."""
+    ``Problem.severity``) come last. ``verify_evaluations`` (with ``base`` only) re-runs the
+    suites of the evaluation records the range changes (registry/check/verify.py)."""
     problems, summary = _check_state(
-        root, files, check_all=check_all, staged=staged, base=base, cwd=cwd
-    )
+        root, files, check_all=check_all, staged=staged, base=base, cwd=cwd,
+        verify=verify_evaluations,
+    )  # fmt: skip
     return problems + schema_copy_problems(root), summary
 
 
@@ -55,6 +59,7 @@ def _check_state(
     staged: bool,
     base: str | None,
     cwd: Path | None,
+    verify: bool = False,
 ) -> tuple[list[Problem], str]:
     has_git = is_work_tree(root)
     if (staged or base) and not has_git:
@@ -65,7 +70,7 @@ def _check_state(
         named, outside = _select(root, cwd or root, files)
         return _check_staged(root, base, named, outside)
     if base is not None:
-        return _check_base(root, base)
+        return _check_base(root, base, verify)
     view = RegistryView(DirSource(root), schema=True)
     problems: list[Problem] = []
     selected: list[str] | None = None
@@ -260,7 +265,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
 
 
-def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
+def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Problem], str]:
     from registry.gitio.run import diff_names, is_shallow, merge_base, rev_parse
 
     if rev_parse(root, base) is None:
@@ -296,6 +301,7 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         )
         problems += immutability_problems(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
+        problems += record_problems(root, base_view, head_view, changes, verify=verify)
     finally:
         head_view.source.close()
     problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))

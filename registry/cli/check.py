@@ -36,6 +36,12 @@ CHECK_FORMATS = ("text", "json", "github")
 )
 @click.option("--base", default=None, metavar="REF", help="Also check every change since REF.")
 @click.option(
+    "--verify-evaluations",
+    is_flag=True,
+    help="With --base: re-run the suite of every evaluation record the range adds or changes"
+    " (runs the suites' hooks and model calls; for the CI job).",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(CHECK_FORMATS),
@@ -50,6 +56,7 @@ def check(
     check_all: bool,
     staged: bool,
     base: str | None,
+    verify_evaluations: bool,
     output_format: str | None,
     as_json: bool,
 ) -> None:
@@ -59,10 +66,16 @@ def check(
     output_format = _check_format(output_format, as_json)
     if files and base is not None and not staged:
         raise click.UsageError("FILES cannot be combined with --base (only with --staged)")
+    if verify_evaluations and (base is None or staged):
+        raise click.UsageError(
+            "--verify-evaluations re-runs the evaluations a commit range records: use it with"
+            " --base REF (and without --staged)"
+        )
     cwd = c.root if c.root_opt else Path.cwd()
     problems, summary = run_check(
-        c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd
-    )
+        c.root, list(files), check_all=check_all, staged=staged, base=base, cwd=cwd,
+        verify_evaluations=verify_evaluations,
+    )  # fmt: skip
     _report_check(problems, summary, output_format)
     if any(p.is_error for p in problems):
         raise ProblemsReported()

@@ -43,6 +43,8 @@ class Suite:
     target: str | None
     cases: tuple[Case, ...]
     target_line: int | None = field(default=None, compare=False)
+    # How far a CI re-run's score may differ from the recorded one (check --verify-evaluations).
+    tolerance: float = 0.0
 
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -121,4 +123,5 @@ def load_suite(path: Path, display_path: str) -> Suite:
         target=target,
         cases=tuple(cases),
         target_line=loaded.line_of(("target",)) if target is not None else None,
+        tolerance=float(data.get("tolerance", 0)),
     )

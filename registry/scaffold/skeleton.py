@@ -74,7 +74,9 @@ jobs:
       - name: Install promptreg
         run: python -m pip install "promptreg-git=={__version__}"
       - name: promptreg check
-        run: promptreg check --base "origin/$GITHUB_BASE_REF" --format github
+        # Re-runs the suites of the evaluations a pull request records: if they call a model,
+        # give this step its key as env (from the repository's secrets).
+        run: promptreg check --base "origin/$GITHUB_BASE_REF" --verify-evaluations --format github
 """
 
 

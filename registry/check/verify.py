@@ -1,0 +1,282 @@
+"""Evaluation records a commit range adds or changes (``check --base``): a suite weakened in the
+same range is ``suite-weakened``; with ``--verify-evaluations`` each record's suite is re-run
+here, in the CI job, and a record the re-run does not reproduce is ``evaluation-unverified``.
+
+The fingerprint formula is public, so ``tested: true`` and a score are text anyone can write;
+only a re-run by the trusted CI job is evidence. Without ``verify`` nothing here runs registry
+code, and with it only code the base holds: a range that changes Python code gets no re-run.
+The re-run never records, never writes into the registry and ignores bytecode caches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from registry.check.weakened import weakenings
+from registry.errors import LoadError, RegistryError
+from registry.models import Problem, PromptVersion
+from registry.paths import classify, suite_path
+from registry.view import RegistryView
+
+if TYPE_CHECKING:
+    from registry.evals.run import EvalResult
+    from registry.registry import PromptRegistry
+
+WEAKENED = "suite-weakened"
+UNVERIFIED = "evaluation-unverified"
+RECORD_FIELDS = ("tested", "evaluation_score", "evaluation")
+# Scores are rounded to 6 decimals; this only absorbs float noise at the tolerance's edge.
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Record:
+    """An evaluation record that the range adds or changes, at the head."""
+
+    path: str
+    version: PromptVersion
+    line: int | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.version.prompt_id} {self.version.version}"
+
+
+def record_problems(
+    root: Path,
+    base_view: RegistryView,
+    head_view: RegistryView,
+    changes: list[tuple[str, str, str | None]],
+    *,
+    verify: bool,
+) -> list[Problem]:
+    """``suite-weakened`` for each record the range changes whose suite it also weakened;
+    with ``verify``, ``evaluation-unverified`` for each record a re-run does not reproduce."""
+    records = changed_records(base_view, head_view, changes)
+    if not records:
+        return []
+    changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
+    code = _code_files(changed)
+    problems: list[Problem] = []
+    to_run: list[Record] = []
+    for r in records:
+        weakened = _weakened(base_view, head_view, r, changed, code)
+        problems += weakened
+        if weakened:
+            continue  # refused already; a re-run would only confirm the weaker suite
+        if code and verify:
+            # CI runs only code the base branch holds: the change's own code could fake the
+            # verdict, or read the job's model keys.
+            problems.append(_not_run(r, code))
+        elif not code:
+            to_run.append(r)
+    if verify and to_run:
+        problems += rerun_problems(root, head_view, to_run)
+    return problems
+
+
+def changed_records(
+    base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
+) -> list[Record]:
+    """Version files whose head claims an evaluation (``tested: true`` or a score) that the
+    base did not hold in the same words. Broken files are reported by the file checks."""
+    out: list[Record] = []
+    for status, path, old in changes:
+        c = classify(path)
+        if status.startswith("D") or c is None or c[0] != "version":
+            continue
+        pid, version = c[1]
+        try:
+            after = head_view.source.load(path)
+        except LoadError:
+            continue
+        try:
+            before = None if status.startswith("A") else base_view.source.load(old or path)
+        except LoadError:
+            before = None  # nothing readable to compare with: the record counts as new
+        v = head_view.version(pid, version)
+        if after is None or v is None or not (v.tested or v.evaluation_score is not None):
+            continue
+        if before is not None and _record(before.data) == _record(after.data):
+            continue
+        field = next(k for k in RECORD_FIELDS if k in after.data)
+        out.append(Record(path, v, after.line_of((field,))))
+    return out
+
+
+def _record(data: Mapping[str, Any]) -> str:
+    """The evaluation fields as canonical JSON (``1`` and ``true`` stay different)."""
+    fields = {k: data[k] for k in RECORD_FIELDS if k in data}
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=repr)
+
+
+# --- suite-weakened --------------------------------------------------------------------------
+
+
+def _suite_data(view: RegistryView, path: str) -> Mapping[str, Any] | None:
+    """The suite at ``path`` as decoded data when it is a valid suite, else None."""
+    from registry.evals.suite import suite_problems
+    from registry.schema.validate import schema_errors
+
+    try:
+        loaded = view.source.load(path)
+    except LoadError:
+        return None
+    if loaded is None or schema_errors("eval-suite", loaded.data):
+        return None
+    return loaded.data if not suite_problems(loaded.data) else None
+
+
+def _weakened(
+    base_view: RegistryView, head_view: RegistryView, r: Record, changed: set[str], code: list[str]
+) -> list[Problem]:
+    path = suite_path(r.version.prompt_id)
+    before = _suite_data(base_view, path)
+    if before is None:
+        return []  # a new suite is reviewed as part of the change; nothing to be weaker than
+    after = _suite_data(head_view, path)
+    if path in changed and after is None:
+        try:
+            gone = head_view.source.load(path) is None
+        except LoadError:
+            gone = False
+        found = ["the suite was removed"] if gone else []
+    else:
+        found = weakenings(before, after or before)
+        if code:
+            found.append(f"Python code the suite's run can import changed ({_few(code)})")
+    if not found:
+        return []
+    return [
+        Problem(
+            WEAKENED,
+            r.path,
+            r.line,
+            f"the evaluation record of {r.name} changes in the same range that weakens {path}"
+            f" ({'; '.join(found)}); merge the suite change on its own first, then record the"
+            " evaluation in a change of its own",
+        )
+    ]
+
+
+# What the interpreter imports from: the registry root is on ``sys.path`` during a run, so a
+# module anywhere in it can stand in for a hook or for a module a hook imports (a ``json.py``).
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".so")
+
+
+def _code_files(changed: set[str]) -> list[str]:
+    """The changed paths that are Python code or bytecode."""
+    return sorted(p for p in changed if p.endswith(_CODE_SUFFIXES) or "__pycache__/" in p)
+
+
+def _few(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+
+
+def _not_run(r: Record, code: list[str]) -> Problem:
+    return Problem(
+        UNVERIFIED,
+        r.path,
+        r.line,
+        f"the evaluation record of {r.name} is not re-run: the range also changes Python code"
+        f" the run would import ({_few(code)}); merge the code on its own first, then record"
+        " the evaluation in a change of its own",
+    )
+
+
+# --- the re-run ------------------------------------------------------------------------------
+
+
+def rerun_problems(root: Path, head_view: RegistryView, records: list[Record]) -> list[Problem]:
+    """Re-run the suite of each record with the checkout's hooks (HEAD's: a working tree that
+    differs from HEAD is refused) and compare the outcome with what the record says."""
+    _require_head_checked_out(root)
+    from registry.registry import PromptRegistry
+
+    out: list[Problem] = []
+    with _no_bytecode_cache(), PromptRegistry(root, source="files") as reg:
+        for r in records:
+            out += _verify(reg, head_view, r)
+    return out
+
+
+def _verify(reg: PromptRegistry, head_view: RegistryView, r: Record) -> list[Problem]:
+    path = suite_path(r.version.prompt_id)
+    suite = _suite_data(head_view, path)
+    if suite is None:
+        return [_unverified(r, f"there is no valid suite {path} at HEAD to re-run")]
+    try:
+        result = _evaluate(reg, r)
+    except RegistryError as exc:
+        return [_unverified(r, f"the re-run of {path} failed: {exc}")]
+    tolerance = float(suite.get("tolerance", 0))
+    recorded = r.version.evaluation_score
+    if r.version.tested and not result.passed:
+        why = f"the re-run of {path} scored {result.score}, below its threshold {result.threshold}"
+    elif recorded is not None and abs(result.score - recorded) > tolerance + _EPSILON:
+        why = (
+            f"the re-run of {path} scored {result.score}, the record says {recorded}"
+            f" (the suite's tolerance is {tolerance})"
+        )
+    else:
+        return []
+    return [_unverified(r, why)]
+
+
+def _evaluate(reg: PromptRegistry, r: Record) -> EvalResult:
+    """The one call into the evaluation engine: a run that records nothing."""
+    return reg.evaluate(r.version.prompt_id, r.version.version, record=False)
+
+
+def _unverified(r: Record, why: str) -> Problem:
+    return Problem(
+        UNVERIFIED,
+        r.path,
+        r.line,
+        f"the evaluation record of {r.name} does not reproduce in CI: {why}; run"
+        f" `promptreg eval {r.version.prompt_id} {r.version.version}` and commit its result",
+    )
+
+
+def _require_head_checked_out(root: Path) -> None:
+    """The re-run imports hooks from the working tree, so it must be HEAD's."""
+    from registry.gitio.run import run_git
+
+    out = run_git(
+        root, "status", "--porcelain", "-z", "--untracked-files=no", "--", ".", check=False
+    )
+    dirty = sorted(item[3:] for item in out.decode("utf-8", "surrogateescape").split("\0") if item)
+    if dirty:
+        raise RegistryError(
+            f"--verify-evaluations re-runs suites with the code of the working tree, which"
+            f" differs from HEAD ({_few(dirty)}); commit or stash the changes first"
+        )
+
+
+@contextmanager
+def _no_bytecode_cache() -> Iterator[None]:
+    """Import hooks from their source only: a ``__pycache__`` committed next to a hook (an
+    unchecked-hash .pyc is never compared with its source) must not stand in for the code a
+    reviewer read. The prefix names a folder that cannot exist, so nothing is read or written
+    there; the environment carries it to a child interpreter."""
+    nowhere = os.path.join(os.devnull, "promptreg-no-bytecode")
+    saved = (sys.pycache_prefix, sys.dont_write_bytecode)
+    saved_env = {k: os.environ.get(k) for k in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")}
+    sys.pycache_prefix, sys.dont_write_bytecode = nowhere, True
+    os.environ.update(PYTHONPYCACHEPREFIX=nowhere, PYTHONDONTWRITEBYTECODE="1")
+    try:
+        yield
+    finally:
+        sys.pycache_prefix, sys.dont_write_bytecode = saved
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
