@@ -239,4 +239,4 @@ def build_settings(
         )
     if c.problems:
         return None, c.problems
-    return Settings(tuple(envs)), []
+    return Settings(tuple(envs), tuple(loaded.data.get("trusted_modules", ()))), []
