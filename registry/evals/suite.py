@@ -11,6 +11,8 @@ from typing import Any
 
 from registry.errors import EvaluationError, LoadError
 
+DEFAULT_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True)
 class Assertion:
@@ -43,6 +45,8 @@ class Suite:
     target: str | None
     cases: tuple[Case, ...]
     target_line: int | None = field(default=None, compare=False)
+    # Seconds each case (and the import of the hooks) may take; see registry.evals.child.
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -121,4 +125,5 @@ def load_suite(path: Path, display_path: str) -> Suite:
         target=target,
         cases=tuple(cases),
         target_line=loaded.line_of(("target",)) if target is not None else None,
+        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
     )
