@@ -210,16 +210,17 @@ def _check_staged(
             return _sorted(problems), "ok: no registry files staged"
         if named:
             problems += _not_staged(view, named, changed)
+        released = _release_base(root, head, base)
+        base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += check_view(
             view,
             None if named is None else [*managed, *named],
             {p for p in managed if p.startswith(DEPLOYMENTS + "/")},
             was_active_at(root, head),
+            trusted_modules=base_view.settings().trusted_modules,
         )
-        released = _release_base(root, head, base)
         if released != head:
             changes = diff_names(root, released, None, cached=True)
-        base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += immutability_problems(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
@@ -282,8 +283,15 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         fork_point = merge_base(root, base, head.commit) or base
         changes = diff_names(root, fork_point, "HEAD")
         pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
-        problems = check_view(head_view, None, pointers, was_active_at(root, fork_point))
         base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
+        # Suites may call only what the base trusts: the change cannot widen trusted_modules.
+        problems = check_view(
+            head_view,
+            None,
+            pointers,
+            was_active_at(root, fork_point),
+            trusted_modules=base_view.settings().trusted_modules,
+        )
         problems += immutability_problems(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
     finally:

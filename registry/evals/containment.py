@@ -70,8 +70,10 @@ def hook_refs(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str
     target = data.get("target")
     if isinstance(target, str):
         yield ("target",), "target", target
-    for i, case in enumerate(data.get("cases", [])):
-        for j, item in enumerate(case.get("assert", [])):
-            value = item.get("value")
+    cases = data.get("cases")
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        items = case.get("assert") if isinstance(case, dict) else None
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            value = item.get("value") if isinstance(item, dict) else None
             if item.get("type") == "python" and isinstance(value, str):
                 yield ("cases", i, "assert", j, "value"), "python assertion", value

@@ -1,0 +1,85 @@
+"""Checks about evaluation that read files but run nothing: the hooks a suite names are
+contained (``untrusted-hook``, see registry/evals/containment.py), and a tested version whose
+record is in the legacy fingerprint format is told how to refresh it
+(``fingerprint-outdated``, a warning)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from registry.evals.containment import CODE, hook_refs, refusal
+from registry.models import Problem, PromptVersion
+from registry.sources import FILE, GitSource, Source
+from registry.view import FileResult
+from registry.yamlio.load import Loaded
+
+
+def source_has_file(source: Source) -> Callable[[str], bool]:
+    """``has_file(path)``: whether the registry state of ``source`` holds a regular file at
+    ``path`` (any path, not only the managed folders); a symbolic link does not count."""
+    if isinstance(source, GitSource):
+        return _git_has_file(source)
+    root = Path(getattr(source, "root", "."))
+
+    def on_disk(rel: str) -> bool:
+        from registry.evals.imports import registry_file
+
+        return registry_file(root, rel)
+
+    return on_disk
+
+
+def _git_has_file(source: GitSource) -> Callable[[str], bool]:
+    from registry.gitio.run import ls_index, ls_tree
+    from registry.sources import _kind_of_mode
+
+    @lru_cache(maxsize=None)
+    def index_files() -> frozenset[str]:
+        return frozenset(e.path for e in ls_index(source.root) if _kind_of_mode(e.mode) == FILE)
+
+    def has_file(rel: str) -> bool:
+        if source.commit is None:
+            return rel in index_files()
+        return any(
+            e.path == rel and _kind_of_mode(e.mode) == FILE
+            for e in ls_tree(source.root, source.commit, [rel])
+        )
+
+    return has_file
+
+
+def hook_problems(
+    path: str, loaded: Loaded, has_file: Callable[[str], bool], trusted: Sequence[str]
+) -> list[Problem]:
+    """An ``untrusted-hook`` problem for each hook of the (schema-valid) suite that names code
+    outside the registry's own .py files and ``trusted``."""
+    out: list[Problem] = []
+    data: dict[str, Any] = loaded.data
+    for where, label, ref in hook_refs(data):
+        why = refusal(ref, trusted, has_file)
+        if why is not None:
+            out.append(
+                Problem(CODE, path, loaded.line_of(where), f"{label} {ref!r} is refused: {why}")
+            )
+    return out
+
+
+def fingerprint_warnings(res: FileResult[Any], path: str) -> list[Problem]:
+    """A warning for a tested version whose record uses the legacy ``sha256:`` format."""
+    v, loaded = res.record, res.loaded
+    if not isinstance(v, PromptVersion) or loaded is None or not v.fingerprint_outdated:
+        return []
+    return [
+        Problem(
+            "fingerprint-outdated",
+            path,
+            loaded.line_of(("evaluation", "fingerprint")),
+            "the evaluation record uses the legacy sha256: fingerprint, which does not name"
+            f" the prompt; refresh it with `promptreg eval {v.prompt_id} {v.version}` (it"
+            " writes sha256-jcs:)",
+            severity="warning",
+        )
+    ]
