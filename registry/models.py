@@ -132,8 +132,10 @@ class PromptVersion:
     @property
     def fingerprint_outdated(self) -> bool:
         """True for a tested version whose record is in the legacy ``sha256:`` format."""
-        return self.is_tested and self.evaluation is not None and is_legacy(
-            self.evaluation.fingerprint
+        return (
+            self.is_tested
+            and self.evaluation is not None
+            and is_legacy(self.evaluation.fingerprint)
         )
 
     @property

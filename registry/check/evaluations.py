@@ -6,7 +6,7 @@ record is in the legacy fingerprint format is told how to refresh it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def _git_has_file(source: GitSource) -> Callable[[str], bool]:
     from registry.gitio.run import ls_index, ls_tree
     from registry.sources import _kind_of_mode
 
-    @lru_cache(maxsize=None)
+    @cache
     def index_files() -> frozenset[str]:
         return frozenset(e.path for e in ls_index(source.root) if _kind_of_mode(e.mode) == FILE)
 

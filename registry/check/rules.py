@@ -287,9 +287,7 @@ def _check_pointer(
     return judge(Candidate(v, env, policy, move), line)
 
 
-def _check_suite(
-    view: RegistryView, path: str, pid: str, trusted: Sequence[str]
-) -> list[Problem]:
+def _check_suite(view: RegistryView, path: str, pid: str, trusted: Sequence[str]) -> list[Problem]:
     try:
         loaded = view.source.load(path)
     except LoadError as exc:

@@ -103,4 +103,3 @@ def _judge_python(
         0.0,
         f"{a.value} returned {shown}; it must return a bool or a number in 0..1",
     )
-

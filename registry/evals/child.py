@@ -113,7 +113,9 @@ def child_main(fd: int) -> None:
     from registry.evals.cases import judge_suite
 
     try:
-        results = judge_suite(version, suite, root, trusted, lambda done, _: send({"progress": done}))
+        results = judge_suite(
+            version, suite, root, trusted, lambda done, _: send({"progress": done})
+        )
     except EvaluationError as exc:
         send({"error": str(exc)})
         return
@@ -272,8 +274,12 @@ def _verdict(
         cases = [case_from_dict(c) for c in raw] if isinstance(raw, list) else None
     except (KeyError, ValueError, TypeError, AttributeError):
         cases = None
-    if cases is None or [c.name for c in cases] != [c.name for c in suite.cases] or any(
-        len(r.assertions) != len(c.assertions) for r, c in zip(cases, suite.cases, strict=True)
+    if (
+        cases is None
+        or [c.name for c in cases] != [c.name for c in suite.cases]
+        or any(
+            len(r.assertions) != len(c.assertions) for r, c in zip(cases, suite.cases, strict=True)
+        )
     ):
         _kill(proc)
         raise EvaluationError(f"{where} failed: the evaluation process sent a malformed verdict")

@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -123,14 +123,15 @@ def _resolve(ref: str, root: Path, trusted: Sequence[str]) -> Hook:
 def import_trusted(suite: Suite, trusted: Sequence[str]) -> None:
     """Import the trusted modules the suite names before the registry root is on
     ``sys.path``, so a registry file of the same name cannot stand in for one."""
-    refs = [suite.target, *(a.value for c in suite.cases for a in c.assertions if a.type == "python")]
+    refs = [
+        suite.target,
+        *(a.value for c in suite.cases for a in c.assertions if a.type == "python"),
+    ]
     for ref in refs:
         m = REF_RE.fullmatch(ref) if isinstance(ref, str) else None
         if m is not None and is_trusted(m.group("module"), trusted):
-            try:
+            with suppress(Exception, SystemExit):  # reported by prepare_hooks, in order
                 importlib.import_module(m.group("module"))
-            except (Exception, SystemExit):
-                pass  # reported by prepare_hooks, in suite order
 
 
 def describe_error(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+
 @dataclass(frozen=True)
 class AssertionResult:
     """The outcome of one assertion; ``message`` says why it failed (empty when it passed)."""
@@ -77,7 +78,6 @@ def weighted_mean(pairs: list[tuple[float, float]]) -> float:
     if total <= 0:
         return math.fsum(s for _, s in pairs) / len(pairs) if pairs else 0.0
     return math.fsum(w * s for w, s in pairs) / total
-
 
 
 def _field(raw: Any, name: str, kind: type | tuple[type, ...]) -> Any:
