@@ -6,15 +6,16 @@ the run adds, no bytecode written), in a new session, with the registry root as 
 directory. It sends the job (the version, the suite, the root and the trusted modules) as
 JSON on the child's stdin; the child's stdout is the parent's stderr, so a hook's prints
 never mix with ``eval --json``. The child answers on a separate pipe with JSON lines:
-``{"progress": n}`` after the hooks are imported (n = 0) and after each case, then one
+``{"ready": true}`` once it is up, ``{"progress": n}`` after the hooks are imported (n = 0) and after each case, then one
 ``{"verdict": [case results]}`` or ``{"error": message}``. The parent never unpickles
 anything the child sends.
 
 The evaluation fails (EvaluationError, exit 1) when the child exits without a verdict
 (``os._exit(0)`` in a hook, a crash, a signal), sends something malformed, or stays silent
-longer than the suite's ``timeout``: the hooks' import gets ``timeout`` seconds, and each case
-``timeout`` seconds more, so a run takes at most ``timeout * (cases + 1)``. The child's
-whole process group is killed then.
+longer than the suite's ``timeout``: once the interpreter is up (it sends ``{"ready": true}``,
+within 60 s), the hooks' import gets ``timeout`` seconds, and each case ``timeout`` seconds
+more, so a run takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
+process group is killed then.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from registry.evals.suite import Assertion, Case, Suite
 from registry.models import Message, PromptVersion
 
 _MAX_ANSWER = 64 * 1024 * 1024  # bytes of answer the parent reads before giving up
+_STARTUP = 60.0  # seconds the interpreter may take to start, on top of the suite's timeout
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
@@ -111,6 +113,8 @@ def child_main(fd: int) -> None:
     job = json.loads(sys.stdin.buffer.read())
     version, suite, root, trusted = _from_job(job)
     from registry.evals.cases import judge_suite
+
+    send({"ready": True})  # the interpreter is up: the suite's timeout starts now
 
     try:
         results = judge_suite(
@@ -211,13 +215,16 @@ def run_in_child(
     total = len(suite.cases)
     try:
         _send_job(proc.stdin, _job(version, suite, root, trusted))
-        seen = -1
+        seen = -2  # -2: starting, -1: importing the hooks, n: n cases done
         while True:
+            limit = max(_STARTUP, suite.timeout) if seen == -2 else suite.timeout
             try:
-                message = reader.line(time.monotonic() + suite.timeout)
+                message = reader.line(time.monotonic() + limit)
             except TimeoutError:
                 _kill(proc)
-                step = "importing its hooks" if seen < 0 else f"case {seen + 1} of {total}"
+                step = {-2: "starting", -1: "importing its hooks"}.get(
+                    seen, f"case {seen + 1} of {total}"
+                )
                 raise EvaluationError(
                     f"{where} timed out: {step} took longer than the suite's timeout of"
                     f" {suite.timeout:g}s"
@@ -230,6 +237,12 @@ def run_in_child(
                     f"{where} failed: the evaluation process {_ended(proc)} without a verdict"
                     " (a hook that exits, crashes or kills its process fails the evaluation)"
                 )
+            if seen == -2:
+                if message != {"ready": True}:
+                    _kill(proc)
+                    raise EvaluationError(f"{where} failed: the evaluation process misreported")
+                seen = -1
+                continue
             if "progress" in message:
                 done = message["progress"]
                 if not isinstance(done, int) or isinstance(done, bool) or done != seen + 1:
