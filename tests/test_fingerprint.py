@@ -16,8 +16,8 @@ from registry import PromptRegistry
 from registry.errors import ValidationError
 from registry.fingerprint import fingerprint, legacy_fingerprint
 from registry.models import Message, PromptVersion
-from tests.test_write import ACTOR, CONTENT, cli, fresh
-from tests.testing import ROOT, commit_all, run_cli, version_yaml, write
+from tests.test_write import ACTOR, CONTENT, PASSING_SUITE, cli, fresh
+from tests.testing import ROOT, commit_all, git, run_cli, version_yaml, write
 
 __all__ = ["fresh"]  # the fixture
 
@@ -140,3 +140,23 @@ def test_an_integer_jcs_cannot_represent_is_refused_not_a_crash(fresh: Path) -> 
     proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "write that model value as a string" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_change_may_not_add_a_legacy_record(fresh: Path) -> None:
+    legacy = _record("greet", legacy_fingerprint(CONTENT, None, None))
+    write(fresh, "prompts/greet/1.0.0.yaml", legacy)
+    commit_all(fresh, "an evaluation recorded before sha256-jcs")
+    git(fresh, "checkout", "-q", "-b", "change")
+    # Kept as the base has it: valid (a warning only).
+    assert cli(fresh, "check", "--base", "main").returncode == 0
+    # The same legacy record copied to another prompt with the same content: refused.
+    write(fresh, "prompts/wave/1.0.0.yaml", legacy.replace("prompt_id: greet", "prompt_id: wave"))
+    write(fresh, "evals/wave.yaml", "prompt_id: wave\n" + PASSING_SUITE.split("\n", 1)[1])
+    commit_all(fresh, "copy the record")
+    proc = cli(fresh, "check", "--base", "main")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "prompts/wave/1.0.0.yaml:14: fingerprint-legacy" in proc.stderr, proc.stderr
+    assert "prompts/greet/1.0.0.yaml:14: fingerprint-legacy" not in proc.stderr
+    git(fresh, "reset", "-q", "--soft", "HEAD~1")
+    proc = run_cli("-C", str(fresh), "check", "--staged")
+    assert proc.returncode == 1 and "fingerprint-legacy" in proc.stderr, proc.stderr

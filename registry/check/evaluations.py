@@ -1,7 +1,8 @@
 """Checks about evaluation that read files but run nothing: the hooks a suite names are
-contained (``untrusted-hook``, see registry/evals/containment.py), and a tested version whose
+contained (``untrusted-hook``, see registry/evals/containment.py), a tested version whose
 record is in the legacy fingerprint format is told how to refresh it
-(``fingerprint-outdated``, a warning)."""
+(``fingerprint-outdated``, a warning), and a change may not add a legacy record
+(``fingerprint-legacy``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from registry.evals.containment import CODE, hook_refs, refusal
+from registry.fingerprint import is_legacy
 from registry.models import Problem, PromptVersion
+from registry.paths import classify
 from registry.sources import FILE, GitSource, Source
-from registry.view import FileResult
+from registry.view import FileResult, RegistryView
 from registry.yamlio.load import Loaded
 
 
@@ -83,3 +86,37 @@ def fingerprint_warnings(res: FileResult[Any], path: str) -> list[Problem]:
             severity="warning",
         )
     ]
+
+
+def new_legacy_records(
+    base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
+) -> list[Problem]:
+    """``fingerprint-legacy`` (an error) for each evaluation record in the legacy format that
+    the change adds or alters. promptreg eval writes only ``sha256-jcs:``, and the legacy
+    format does not name the prompt, so such a record is hand-made or copied; the legacy
+    format stays valid only for records the base already has."""
+    out: list[Problem] = []
+    for status, path, _ in changes:
+        c = classify(path)
+        if status.startswith("D") or c is None or c[0] != "version" or len(c[1]) != 2:
+            continue
+        res = head_view.version_result(c[1][0], c[1][1])
+        v, loaded = res.record, res.loaded
+        if not isinstance(v, PromptVersion) or v.evaluation is None or loaded is None:
+            continue
+        if not is_legacy(v.evaluation.fingerprint):
+            continue
+        before = base_view.version(c[1][0], c[1][1])
+        if before is not None and before.evaluation == v.evaluation:
+            continue
+        out.append(
+            Problem(
+                "fingerprint-legacy",
+                path,
+                loaded.line_of(("evaluation", "fingerprint")),
+                "a new or changed evaluation record must use the sha256-jcs: fingerprint"
+                " (the legacy sha256: one does not name the prompt); run"
+                f" `promptreg eval {v.prompt_id} {v.version}` to record it",
+            )
+        )
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from registry.check.evaluations import new_legacy_records
 from registry.check.released import (
     BREAKING,
     immutability_problems,
@@ -222,6 +223,7 @@ def _check_staged(
         if released != head:
             changes = diff_names(root, released, None, cached=True)
         problems += immutability_problems(base_view, view, changes)
+        problems += new_legacy_records(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
         view.source.close()
@@ -293,6 +295,7 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
             trusted_modules=base_view.settings().trusted_modules,
         )
         problems += immutability_problems(base_view, head_view, changes)
+        problems += new_legacy_records(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
     finally:
         head_view.source.close()
