@@ -221,3 +221,13 @@ def test_eval_suite_outside_the_registry_is_refused(fresh: Path, tmp_path: Path)
     proc = cli(fresh, "eval", "greet", "1.0.0", "--by", ACTOR, "--suite", "evals/linked.yaml")
     assert proc.returncode == 1 and "is not inside the registry" in proc.stderr
     assert state(fresh) == before
+
+
+def test_a_relative_root_finds_its_hooks(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(fresh, "hooks/grading.py", "def ok(output, case):\n    return True\n")
+    _versioned(fresh, _suite("{type: python, value: 'hooks.grading:ok'}"))
+    monkeypatch.chdir(fresh.parent)
+    result = PromptRegistry(Path(fresh.name), source="files").evaluate(
+        "greet", "1.0.0", record=False
+    )
+    assert result.passed

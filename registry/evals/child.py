@@ -71,7 +71,7 @@ def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, .
             "target_line": suite.target_line,
             "cases": cases,
         },
-        "root": str(root),
+        "root": str(root.resolve()),
         "trusted": list(trusted),
     }
     return json.dumps(doc).encode("utf-8")
