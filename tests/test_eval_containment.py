@@ -226,8 +226,7 @@ def test_eval_suite_outside_the_registry_is_refused(fresh: Path, tmp_path: Path)
 def test_a_relative_root_finds_its_hooks(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(fresh, "hooks/grading.py", "def ok(output, case):\n    return True\n")
     _versioned(fresh, _suite("{type: python, value: 'hooks.grading:ok'}"))
+    suite = load_suite(fresh / SUITE, SUITE)
     monkeypatch.chdir(fresh.parent)
-    result = PromptRegistry(Path(fresh.name), source="files").evaluate(
-        "greet", "1.0.0", record=False
-    )
-    assert result.passed
+    v = PromptVersion("greet", "1.0.0", content="{context} {query}")
+    assert run_suite(v, suite, Path(fresh.name)).passed
