@@ -40,18 +40,14 @@ def _git_has_file(source: GitSource) -> Callable[[str], bool]:
     from registry.sources import _kind_of_mode
 
     @cache
-    def index_files() -> frozenset[str]:
-        return frozenset(e.path for e in ls_index(source.root) if _kind_of_mode(e.mode) == FILE)
-
-    def has_file(rel: str) -> bool:
-        if source.commit is None:
-            return rel in index_files()
-        return any(
-            e.path == rel and _kind_of_mode(e.mode) == FILE
-            for e in ls_tree(source.root, source.commit, [rel])
+    def files() -> frozenset[str]:
+        # One listing of the whole tree (or index), only when a suite names a hook.
+        listed = (
+            ls_index(source.root) if source.commit is None else ls_tree(source.root, source.commit)
         )
+        return frozenset(e.path for e in listed if _kind_of_mode(e.mode) == FILE)
 
-    return has_file
+    return lambda rel: rel in files()
 
 
 def hook_problems(

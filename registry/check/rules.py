@@ -42,6 +42,7 @@ def check_view(
         problems += settings_res.problems
     settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
     trusted = settings.trusted_modules if trusted_modules is None else tuple(trusted_modules)
+    has_file = source_has_file(view.source)
 
     if selected is None:
         view.preload([e.path for e in entries if e.kind == FILE])
@@ -77,7 +78,7 @@ def check_view(
                 )
             )
         elif kind == "suite":
-            problems += _check_suite(view, e.path, c[1][0], trusted)
+            problems += _check_suite(view, e.path, c[1][0], trusted, has_file)
         else:
             res = view.result_for(e.path)
             if res is not None:
@@ -287,7 +288,13 @@ def _check_pointer(
     return judge(Candidate(v, env, policy, move), line)
 
 
-def _check_suite(view: RegistryView, path: str, pid: str, trusted: Sequence[str]) -> list[Problem]:
+def _check_suite(
+    view: RegistryView,
+    path: str,
+    pid: str,
+    trusted: Sequence[str],
+    has_file: Callable[[str], bool],
+) -> list[Problem]:
     try:
         loaded = view.source.load(path)
     except LoadError as exc:
@@ -320,4 +327,4 @@ def _check_suite(view: RegistryView, path: str, pid: str, trusted: Sequence[str]
                 f"no prompt {pid!r} exists for this suite (prompts/{pid}/)",
             )
         ]
-    return hook_problems(path, loaded, source_has_file(view.source), trusted)
+    return hook_problems(path, loaded, has_file, trusted)
