@@ -245,4 +245,4 @@ def build_settings(
         envs.append(EnvironmentPolicy(name, pol.get("require_tested", True), score, pf, seconds))
     if c.problems:
         return None, c.problems
-    return Settings(tuple(envs)), []
+    return Settings(tuple(envs), tuple(loaded.data.get("trusted_modules", ()))), []

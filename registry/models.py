@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from registry.errors import TemplateError, ValidationError
+from registry.fingerprint import fingerprint, is_legacy, matches
 from registry.template import Template
 
 ROLES = ("system", "user", "assistant")
@@ -79,28 +78,6 @@ class Evaluation:
         }
 
 
-def fingerprint(
-    content: str | None,
-    messages: tuple[Message, ...] | None,
-    model: Mapping[str, Any] | None,
-) -> str:
-    """``sha256:`` of the canonical JSON of content, messages and model.
-
-    The canonical form is ``json.dumps({"content": ..., "messages": [{"role", "content"}...],
-    "model": ...}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded as
-    UTF-8, with ``null`` for whichever is absent. Any edit to these voids ``tested``.
-    """
-    doc = {
-        "content": content,
-        "messages": None
-        if messages is None
-        else [{"role": m.role, "content": m.content} for m in messages],
-        "model": dict(model) if model is not None else None,
-    }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 @dataclass(frozen=True)
 class PromptVersion:
     """One immutable prompt version, ``prompts/<prompt_id>/<version>.yaml``.
@@ -137,16 +114,28 @@ class PromptVersion:
 
     @property
     def fingerprint(self) -> str:
-        """The current fingerprint of content / messages and model."""
-        return fingerprint(self.content, self.messages, self.model)
+        """The fingerprint (``sha256-jcs:``) of prompt_id, content / messages and model;
+        raises ValidationError when the model holds a number RFC 8785 cannot represent."""
+        return fingerprint(self.prompt_id, self.content, self.messages, self.model)
 
     @property
     def is_tested(self) -> bool:
-        """True only when ``tested`` is set and its fingerprint matches the current content."""
+        """True only when ``tested`` is set and its recorded fingerprint matches this prompt's
+        current content and model (in the current or the legacy ``sha256:`` format)."""
+        e = self.evaluation
         return (
             self.tested
+            and e is not None
+            and matches(e.fingerprint, self.prompt_id, self.content, self.messages, self.model)
+        )
+
+    @property
+    def fingerprint_outdated(self) -> bool:
+        """True for a tested version whose record is in the legacy ``sha256:`` format."""
+        return (
+            self.is_tested
             and self.evaluation is not None
-            and self.evaluation.fingerprint == self.fingerprint
+            and is_legacy(self.evaluation.fingerprint)
         )
 
     @property
@@ -249,6 +238,8 @@ class Settings:
     environments: tuple[EnvironmentPolicy, ...] = tuple(
         EnvironmentPolicy(name) for name in DEFAULT_ENVIRONMENTS
     )
+    # Modules (installed packages) suites may name as hooks, besides the registry's .py files.
+    trusted_modules: tuple[str, ...] = ()
 
     def get(self, name: str) -> EnvironmentPolicy | None:
         """The policy of ``name``, or None when it is not configured."""

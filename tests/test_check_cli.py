@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from registry.models import fingerprint
+from registry.fingerprint import fingerprint
 from tests.testing import (
     LENIENT_SETTINGS,
     ROOT,
@@ -51,7 +51,7 @@ def _evaluated(fp: str, score: str = "0.9") -> str:
     )
 
 
-RIGHT_FP = fingerprint(GOOD_CONTENT, None, None)
+RIGHT_FP = fingerprint("hr", GOOD_CONTENT, None, None)
 
 
 def _repo(

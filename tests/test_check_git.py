@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from registry.models import fingerprint
+from registry.fingerprint import fingerprint
 from tests.testing import (
     LENIENT_SETTINGS,
     commit_all,
@@ -52,7 +52,7 @@ def evaluated_yaml(
         "evaluation:\n"
         f"  suite: evals/{PID}.yaml\n"
         "  threshold: 0.5\n"
-        f"  fingerprint: {fingerprint(content, None, None)}\n"
+        f"  fingerprint: {fingerprint(PID, content, None, None)}\n"
         f'  evaluated_at: "{evaluated_at}"\n'
         f"  evaluated_by: {DANA}\n"
     )

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from registry import PromptRegistry, RegistryError
-from registry.models import EnvironmentPolicy, Evaluation, PromptVersion, fingerprint
+from registry.fingerprint import fingerprint
+from registry.models import EnvironmentPolicy, Evaluation, PromptVersion
 from registry.policy import Candidate, Promotion, judge
 from tests.clirun import run
 from tests.testing import commit_all, pointer_yaml, version_yaml, write
@@ -47,7 +48,7 @@ def _evaluated(score: str, content: str = CONTENT) -> str:
         "evaluation:\n"
         f"  suite: evals/{PID}.yaml\n"
         "  threshold: 0.5\n"
-        f"  fingerprint: {fingerprint(content, None, None)}\n"
+        f"  fingerprint: {fingerprint(PID, content, None, None)}\n"
         '  evaluated_at: "2026-11-20T11:00:00Z"\n'
         f"  evaluated_by: {BY}\n"
     )

@@ -319,11 +319,6 @@ def test_changed_hook_code_and_a_new_record_is_suite_weakened(tmp_path: Path) ->
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an evaluation run in promptreg's own process cannot outlive os._exit; the"
-    " evaluation engine's child process (SPEC 3.3) turns it into a failed run",
-)
 def test_a_hook_that_exits_the_process_does_not_pass_the_check(tmp_path: Path) -> None:
     suite = SUITE_TEXT.replace("cases:", "target: greet_exit:answer\ncases:")
     hook = "import os\ndef answer(rendered, case):\n    os._exit(0)\n"
@@ -368,3 +363,28 @@ def test_code_the_range_adds_is_never_run(tmp_path: Path) -> None:
     _deploy_hand_recorded(repo, GOOD, 1.0)
     assert _check(repo, "--base", base, "--verify-evaluations")[:2] == (0, [])
     assert (repo / "imported.txt").read_text() == "ran"
+
+
+def test_the_re_run_trusts_only_the_base_s_trusted_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed module the change trusts for itself (the base trusts none): the CI re-run
+    # must not import it, or the pull request would run code of its choosing in the CI job.
+    marker = tmp_path / "ran.txt"
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "outside_checks.py").write_text(
+        f"def cites(output, case):\n    open({str(marker)!r}, 'w').close()\n    return True\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PYTHONPATH", str(lib))
+    suite = SUITE_TEXT + '      - {type: python, value: "outside_checks:cites"}\n'
+    repo, base = _base(tmp_path, suite=None)
+    write(repo, "promptreg.yaml", SETTINGS + "trusted_modules: [outside_checks]\n")
+    write(repo, SUITE, suite)
+    _deploy_hand_recorded(repo, GOOD, 1.0)
+    code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
+    assert code == 1
+    assert ("untrusted-hook", SUITE) in {(p["code"], p["path"]) for p in problems}
+    assert ("evaluation-unverified", V1) in {(p["code"], p["path"]) for p in problems}
+    assert not marker.exists()

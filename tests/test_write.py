@@ -75,18 +75,21 @@ def cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("-C", str(repo), *args, cwd=repo)
 
 
-def documented_fingerprint(content: str | None, model: dict[str, Any] | None = None) -> str:
-    """The fingerprint as SPEC/models.fingerprint document it, computed independently."""
-    doc = {"content": content, "messages": None, "model": model}
+def documented_fingerprint(
+    content: str | None, model: dict[str, Any] | None = None, prompt_id: str = "greet"
+) -> str:
+    """The fingerprint as the README documents it, computed independently: for ASCII keys,
+    strings and no numbers but small integers, RFC 8785 output equals this json.dumps."""
+    doc = {"prompt_id": prompt_id, "content": content, "messages": None, "model": model}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return "sha256-jcs:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def evaluated_yaml(
     pid: str, ver: str, score: float, content: str = CONTENT, fp: str | None = None
 ) -> str:
     """A version file carrying a (by default valid) evaluation record."""
-    fp = fp or documented_fingerprint(content)
+    fp = fp or documented_fingerprint(content, prompt_id=pid)
     head = version_yaml(pid, ver, content).replace("tested: false\n", "tested: true\n")
     return head + (
         f"evaluation_score: {score}\n"

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from registry.errors import LoadError
-from registry.models import Evaluation, Message, PromptVersion, fingerprint
+from registry.fingerprint import fingerprint
+from registry.models import Evaluation, Message, PromptVersion
 from registry.yamlio import edit as yamledit
 from registry.yamlio import edit_plan
 from registry.yamlio.edit import YamlEditError, set_evaluation_fields
@@ -334,5 +335,7 @@ def test_written_fingerprint_matches_the_loaded_version(text: str) -> None:
     loaded = version_from(load(new))
     assert loaded.evaluation is not None
     assert loaded.evaluation.fingerprint == loaded.fingerprint == original.fingerprint
-    assert loaded.fingerprint == fingerprint(loaded.content, loaded.messages, loaded.model)
+    assert loaded.fingerprint == fingerprint(
+        loaded.prompt_id, loaded.content, loaded.messages, loaded.model
+    )
     assert loaded.is_tested

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from registry.check.evaluations import fingerprint_warnings, hook_problems, source_has_file
 from registry.errors import LoadError
 from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
@@ -20,13 +21,16 @@ def check_view(
     paths: Iterable[str] | None = None,
     promotions: set[str] | None = None,
     evidence: Evidence | None = None,
+    trusted_modules: Sequence[str] | None = None,
 ) -> list[Problem]:
     """Check the whole state, or only what ``paths`` touch (files given plus the pointers
     that depend on them). ``promote_from`` and ``min_soak`` are rules about a change, so they
     are checked only for the pointer paths in ``promotions`` (None: every pointer), against
     the trusted history in ``evidence`` (None: none): time in the source environment comes
     from it, and a return to a version the environment ran there is exempt (a rollback or a
-    revert must never wait for staging). Problems come sorted."""
+    revert must never wait for staging). Suite hooks may name the modules of
+    ``trusted_modules`` (None: the list in the view's own settings; ``--base`` passes the
+    base's). Problems come sorted."""
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
@@ -36,6 +40,8 @@ def check_view(
     if kinds.get(SETTINGS, FILE) == FILE and (selected is None or SETTINGS in selected):
         problems += settings_res.problems
     settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
+    trusted = settings.trusted_modules if trusted_modules is None else tuple(trusted_modules)
+    has_file = source_has_file(view.source)
 
     if selected is None:
         view.preload([e.path for e in entries if e.kind == FILE])
@@ -71,13 +77,14 @@ def check_view(
                 )
             )
         elif kind == "suite":
-            problems += _check_suite(view, e.path, c[1][0])
+            problems += _check_suite(view, e.path, c[1][0], trusted, has_file)
         else:
             res = view.result_for(e.path)
             if res is not None:
                 problems += res.problems
                 if kind == "version":
                     problems += mustache_warnings(res, e.path)
+                    problems += fingerprint_warnings(res, e.path)
 
     problems += breaking_variables(view, selected)
     versions = view.version_index()
@@ -274,7 +281,13 @@ def _check_pointer(
     return judge(Candidate(v, env, policy, move), line)
 
 
-def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
+def _check_suite(
+    view: RegistryView,
+    path: str,
+    pid: str,
+    trusted: Sequence[str],
+    has_file: Callable[[str], bool],
+) -> list[Problem]:
     try:
         loaded = view.source.load(path)
     except LoadError as exc:
@@ -307,4 +320,4 @@ def _check_suite(view: RegistryView, path: str, pid: str) -> list[Problem]:
                 f"no prompt {pid!r} exists for this suite (prompts/{pid}/)",
             )
         ]
-    return []
+    return hook_problems(path, loaded, has_file, trusted)

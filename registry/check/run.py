@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.rules import check_view
 from registry.check.trust import against_base
@@ -216,13 +217,20 @@ def _check_staged(
         # What an environment ran, and since when, is learnt from where the branch left its
         # base: the branch's own commits are no evidence.
         evidence = Evidence(root, released)
-        problems += check_view(view, None if named is None else [*managed, *named], moved, evidence)
+        base_view = RegistryView(GitSource(root, released, cat=index.cat))
+        problems += check_view(
+            view,
+            None if named is None else [*managed, *named],
+            moved,
+            evidence,
+            trusted_modules=base_view.settings().trusted_modules,
+        )
         committed = RegistryView(GitSource(root, head, cat=index.cat))
         problems += against_base(problems, view, committed, committed, moved, evidence, "HEAD")
         if released != head:
             changes = diff_names(root, released, None, cached=True)
-        base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += immutability_problems(base_view, view, changes)
+        problems += new_legacy_records(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
         view.source.close()
@@ -288,18 +296,26 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
         # what ran where and since when (never the branch's own commits).
         trusted_commit = rev_parse(root, base) or fork_point
         evidence = Evidence(root, trusted_commit)
-        problems = check_view(head_view, None, pointers, evidence)
         base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
         trusted = (
             base_view
             if trusted_commit == fork_point
             else RegistryView(GitSource(root, trusted_commit, cat=head.cat))
         )
+        # Suites may call only what the base trusts: the change cannot widen trusted_modules.
+        problems = check_view(
+            head_view,
+            None,
+            pointers,
+            evidence,
+            trusted_modules=trusted.settings().trusted_modules,
+        )
         moved = pointers | {o for _, _, o in changes if o and o.startswith(DEPLOYMENTS + "/")}
         problems += against_base(
             problems, head_view, trusted, base_view, moved, evidence, f"the base {base}"
         )
         problems += immutability_problems(base_view, head_view, changes)
+        problems += new_legacy_records(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
         problems += record_problems(root, base_view, head_view, changes, verify=verify)
     finally:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ from registry.view import RegistryView
 
 if TYPE_CHECKING:
     from registry.evals.run import EvalResult
-    from registry.registry import PromptRegistry
 
 WEAKENED = "suite-weakened"
 UNVERIFIED = "evaluation-unverified"
@@ -78,7 +77,8 @@ def record_problems(
         elif not code:
             to_run.append(r)
     if verify and to_run:
-        problems += rerun_problems(root, head_view, to_run)
+        trusted = base_view.settings().trusted_modules
+        problems += rerun_problems(root, head_view, to_run, trusted)
     return problems
 
 
@@ -194,26 +194,29 @@ def _not_run(r: Record, code: list[str]) -> Problem:
 # --- the re-run ------------------------------------------------------------------------------
 
 
-def rerun_problems(root: Path, head_view: RegistryView, records: list[Record]) -> list[Problem]:
+def rerun_problems(
+    root: Path, head_view: RegistryView, records: list[Record], trusted_modules: Sequence[str]
+) -> list[Problem]:
     """Re-run the suite of each record with the checkout's hooks (HEAD's: a working tree that
-    differs from HEAD is refused) and compare the outcome with what the record says."""
+    differs from HEAD is refused), importing besides registry files only the base's
+    ``trusted_modules``, and compare the outcome with what the record says."""
     _require_head_checked_out(root)
-    from registry.registry import PromptRegistry
-
     out: list[Problem] = []
-    with _no_bytecode_cache(), PromptRegistry(root, source="files") as reg:
+    with _no_bytecode_cache():
         for r in records:
-            out += _verify(reg, head_view, r)
+            out += _verify(root, head_view, r, trusted_modules)
     return out
 
 
-def _verify(reg: PromptRegistry, head_view: RegistryView, r: Record) -> list[Problem]:
+def _verify(
+    root: Path, head_view: RegistryView, r: Record, trusted_modules: Sequence[str]
+) -> list[Problem]:
     path = suite_path(r.version.prompt_id)
     suite = _suite_data(head_view, path)
     if suite is None:
         return [_unverified(r, f"there is no valid suite {path} at HEAD to re-run")]
     try:
-        result = _evaluate(reg, r)
+        result = _evaluate(root, r, trusted_modules)
     except RegistryError as exc:
         return [_unverified(r, f"the re-run of {path} failed: {exc}")]
     tolerance = float(suite.get("tolerance", 0))
@@ -230,9 +233,12 @@ def _verify(reg: PromptRegistry, head_view: RegistryView, r: Record) -> list[Pro
     return [_unverified(r, why)]
 
 
-def _evaluate(reg: PromptRegistry, r: Record) -> EvalResult:
+def _evaluate(root: Path, r: Record, trusted_modules: Sequence[str]) -> EvalResult:
     """The one call into the evaluation engine: a run that records nothing."""
-    return reg.evaluate(r.version.prompt_id, r.version.version, record=False)
+    from registry.evals.record import evaluate
+
+    v = r.version
+    return evaluate(root, v.prompt_id, v.version, record=False, trusted_modules=trusted_modules)
 
 
 def _unverified(r: Record, why: str) -> Problem:

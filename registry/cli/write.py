@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -73,10 +72,8 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 
     if suite is not None and not c.root_opt:
         # Like every path argument: relative to where the command runs.
-        rel = os.path.relpath(os.path.abspath(suite), c.root)
-        if rel.startswith(".."):
-            raise click.UsageError(f"--suite {suite} is outside the registry {c.root}")
-        suite = Path(rel).as_posix()
+        # One outside the registry is refused by evaluate, as with -C.
+        suite = os.path.abspath(suite)
     if suite is not None and not (c.root / suite).is_file():
         raise click.BadParameter(f"{suite} is not a file in {c.root}", param_hint="'--suite'")
     res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,

@@ -1,17 +1,21 @@
 """Resolving an evaluation suite's hooks: ``module:function`` references imported from the
-registry root, and its regexes compiled, all before any case runs."""
+registry root (or from ``trusted_modules``, see containment.py), and its regexes compiled,
+all before any case runs. Used inside the evaluation child process."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import stat
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from registry.errors import EvaluationError
+from registry.evals.containment import REF_RE, is_trusted, module_files, refusal
 from registry.evals.suite import Suite
 
 ASSERTION_TYPES = (
@@ -26,12 +30,6 @@ ASSERTION_TYPES = (
 )
 TEXT_TYPES = ("contains", "not_contains", "equals", "regex")
 LENGTH_TYPES = ("min_length", "max_length")
-_REF_RE = re.compile(
-    r"(?P<module>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
-    r":(?P<function>[A-Za-z_][A-Za-z0-9_]*)",
-    re.ASCII,
-)
-
 Hook = Callable[..., Any]
 
 
@@ -77,22 +75,63 @@ def import_root(root: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _resolve(ref: str) -> Hook:
-    """Import ``module:function``; raises ValueError with a readable reason."""
-    m = _REF_RE.fullmatch(ref)
+def registry_file(root: Path, rel: str) -> bool:
+    """Whether ``root/rel`` is a regular file with no symbolic link on the way."""
+    cur = root
+    mode = 0
+    for part in rel.split("/"):
+        cur = cur / part
+        try:
+            mode = os.lstat(cur).st_mode
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return False
+    return stat.S_ISREG(mode)
+
+
+def _resolve(ref: str, root: Path, trusted: Sequence[str]) -> Hook:
+    """Import ``module:function`` if the containment rule allows it; raises ValueError with
+    a readable reason."""
+    m = REF_RE.fullmatch(ref)
     if m is None:
         raise ValueError("must look like 'module:function'")
     module_name, function = m.group("module"), m.group("function")
+    why = refusal(ref, trusted, lambda rel: registry_file(root, rel))
+    if why is not None:
+        raise ValueError(why)
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
         raise ValueError(f"cannot import {module_name!r}: {describe_error(exc)}") from None
+    if not is_trusted(module_name, trusted):
+        expected = {(root / f).resolve() for f in module_files(module_name)}
+        got = getattr(module, "__file__", None)
+        if not isinstance(got, str) or Path(got).resolve() not in expected:
+            raise ValueError(
+                f"importing {module_name!r} gave {got or 'a module without a file'}, not the"
+                " registry's file; rename the module"
+            )
     if not hasattr(module, function):
         raise ValueError(f"module {module_name!r} has no attribute {function!r}")
     fn: Hook = getattr(module, function)
     if not callable(fn):
         raise ValueError(f"{ref} is not callable")
     return fn
+
+
+def import_trusted(suite: Suite, trusted: Sequence[str]) -> None:
+    """Import the trusted modules the suite names before the registry root is on
+    ``sys.path``, so a registry file of the same name cannot stand in for one."""
+    refs = [
+        suite.target,
+        *(a.value for c in suite.cases for a in c.assertions if a.type == "python"),
+    ]
+    for ref in refs:
+        m = REF_RE.fullmatch(ref) if isinstance(ref, str) else None
+        if m is not None and is_trusted(m.group("module"), trusted):
+            with suppress(Exception, SystemExit):  # reported by prepare_hooks, in order
+                importlib.import_module(m.group("module"))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -104,14 +143,16 @@ def _where(suite: Suite, line: int | None) -> str:
     return suite.path if line is None else f"{suite.path}:{line}"
 
 
-def prepare_hooks(suite: Suite) -> tuple[Hook | None, dict[str, Hook], dict[str, re.Pattern[str]]]:
-    """Resolve every hook and compile every regex once, before any case runs; a suite built
-    by hand (not by load_suite) gets its assertion values checked here too."""
+def prepare_hooks(
+    suite: Suite, root: Path, trusted: Sequence[str]
+) -> tuple[Hook | None, dict[str, Hook], dict[str, re.Pattern[str]]]:
+    """Resolve every hook (within the containment rule) and compile every regex once, before
+    any case runs; a suite built by hand (not by load_suite) gets its values checked too."""
     problems: list[str] = []
     target = None
     if suite.target is not None:
         try:
-            target = _resolve(suite.target)
+            target = _resolve(suite.target, root, trusted)
         except ValueError as exc:
             problems.append(f"{_where(suite, suite.target_line)}: target {suite.target!r}: {exc}")
     hooks: dict[str, Hook] = {}
@@ -129,7 +170,7 @@ def prepare_hooks(suite: Suite) -> tuple[Hook | None, dict[str, Hook], dict[str,
                 problems.append(f"{where}: a {a.type} assertion needs a whole number")
             elif a.type == "python" and a.value not in hooks:
                 try:
-                    hooks[a.value] = _resolve(str(a.value))
+                    hooks[a.value] = _resolve(str(a.value), root, trusted)
                 except ValueError as exc:
                     problems.append(f"{where}: python assertion {a.value!r}: {exc}")
             elif a.type == "regex" and a.value not in patterns:

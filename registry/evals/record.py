@@ -4,7 +4,7 @@ score and the evaluation), under the write lock, optionally as one commit."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,6 @@ def _require_committed_suite(root: Path, prompt_id: str, version: str, rel_suite
     that exists only in the working tree (or differs from HEAD) is refused."""
     from registry.gitio.commit import uncommitted
 
-    if Path(rel_suite).is_absolute():
-        return
     dirty = uncommitted(root, [rel_suite])
     if dirty:
         raise PolicyError(
@@ -77,15 +75,41 @@ def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Su
         )
 
 
+def _inside(root: Path, suite: str) -> str:
+    """``suite`` (relative to ``root``, or absolute) as a path inside the registry, refused
+    like ``check`` refuses a file outside it: evaluation runs only the registry's suites."""
+    import os
+
+    given = Path(suite)
+    full = Path(os.path.normpath(given if given.is_absolute() else root.absolute() / given))
+    try:
+        rel = full.relative_to(os.path.normpath(root.absolute()))
+        real = full.resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        raise PolicyError(
+            f"suite {suite} is not inside the registry {root}; keep suites in the registry"
+            " (evals/) so that check validates them"
+        ) from None
+    if not rel.parts or real != rel:
+        raise PolicyError(
+            f"suite {suite} is not a file of the registry {root} (a symbolic link, or the"
+            " root itself); keep suites as regular files under evals/"
+        )
+    return rel.as_posix()
+
+
 def evaluate(
     root: Path, prompt_id: str, version: str, suite: str | None = None, *,
     record: bool = True, evaluated_by: str | None = None, commit: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    trusted_modules: Sequence[str] | None = None,
 ) -> EvalResult:  # fmt: skip
-    """Run the suite against the version; on pass (and ``record``) write the evaluation."""
+    """Run the suite against the version; on pass (and ``record``) write the evaluation.
+    Hooks may import the ``trusted_modules`` (None: the list in ``root``'s own settings; the
+    CI re-run passes the base's, never the pull request's)."""
     from registry.evals.run import run_suite
     from registry.evals.suite import load_suite
-    from registry.models import Evaluation, fingerprint
+    from registry.models import Evaluation
     from registry.yamlio.edit import set_evaluation_fields
 
     validate_prompt_id(prompt_id)
@@ -93,8 +117,9 @@ def evaluate(
     actor = writer_actor(root, evaluated_by, commit) if record else ""
     view = fresh_view(root)
     v = require_version(view, prompt_id, version)
-    rel_suite = suite if suite is not None else suite_path(prompt_id)
-    suite_file = (root / rel_suite) if not Path(rel_suite).is_absolute() else Path(rel_suite)
+    fingerprint = v.fingerprint  # refuses a model RFC 8785 cannot represent, before any run
+    rel_suite = _inside(root, suite) if suite is not None else suite_path(prompt_id)
+    suite_file = root / rel_suite
     if not suite_file.is_file():
         raise NotFoundError(
             f"evaluation suite {rel_suite} not found; create it or pass --suite FILE"
@@ -108,7 +133,7 @@ def evaluate(
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
         )
-    result = run_suite(v, loaded_suite, root, progress)
+    result = run_suite(v, loaded_suite, root, progress, trusted_modules=trusted_modules)
     if not (result.passed and record):
         return result
     rel = version_path(prompt_id, version)
@@ -116,12 +141,12 @@ def evaluate(
         path = root / rel
         text = path.read_bytes().decode("utf-8")
         current = require_version(fresh_view(root), prompt_id, version)
-        if current.fingerprint != v.fingerprint:
+        if current.fingerprint != fingerprint:
             raise RegistryError(f"{rel} changed while it was being evaluated; run eval again")
         evaluation = Evaluation(
             suite=rel_suite,
             threshold=result.threshold,
-            fingerprint=fingerprint(v.content, v.messages, v.model),
+            fingerprint=fingerprint,
             evaluated_at=now_rfc3339(),
             evaluated_by=actor,
         )

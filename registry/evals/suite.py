@@ -11,6 +11,8 @@ from typing import Any
 
 from registry.errors import EvaluationError, LoadError
 
+DEFAULT_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True)
 class Assertion:
@@ -45,6 +47,8 @@ class Suite:
     target_line: int | None = field(default=None, compare=False)
     # How far a CI re-run's score may differ from the recorded one (check --verify-evaluations).
     tolerance: float = 0.0
+    # Seconds each case (and the import of the hooks) may take; see registry.evals.child.
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -124,4 +128,5 @@ def load_suite(path: Path, display_path: str) -> Suite:
         cases=tuple(cases),
         target_line=loaded.line_of(("target",)) if target is not None else None,
         tolerance=float(data.get("tolerance", 0)),
+        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
     )
