@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from registry.ids import is_valid_version, validate_environment, validate_prompt
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
 
-REMOVE = "remove"  # the action of an event that deletes the pointer
+REMOVE = "remove"  # the action of a tombstone, and of an event that deletes the pointer
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
@@ -81,13 +81,18 @@ def _event(
     )
 
 
+def _is_tombstone(data: Mapping[str, object]) -> bool:
+    """A pointer that records a removal (``version: null``, ``action: remove``)."""
+    return data.get("version") is None and data.get("action") == REMOVE
+
+
 def events_from_commits(
     prompt_id: str, environment: str, commits: Sequence[PointerCommit]
 ) -> list[PromptDeployment]:
     """The deployment events of one pointer from its commits, oldest first.
 
     An event is a commit where the pointer's version changes (creation and deletion
-    included). Times are made monotonic along the chain because commit dates come from
+    included; a tombstone is a removal whose who and why come from the file). Times are made monotonic along the chain because commit dates come from
     client clocks. A commit whose pointer cannot be read is skipped and changes nothing.
     """
     events: list[PromptDeployment] = []
@@ -101,7 +106,7 @@ def events_from_commits(
             version = None
         else:
             version = c.data.get("version")
-            if not is_valid_version(version):
+            if not is_valid_version(version) and not _is_tombstone(c.data):
                 continue  # a pointer without a usable version is as unreadable as bad YAML
         if version != current:
             events.append(_event(prompt_id, environment, c, at, version, current))

@@ -89,11 +89,15 @@ def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> dict[str
         ]  # fmt: skip
         return row
     ver = ptr.version
+    if ver is None:
+        # A tombstone: removed on purpose, nothing is active (not a problem to report).
+        row["note"] = f"removed by {ptr.deployed_by}" + (f": {ptr.reason}" if ptr.reason else "")
+        return row
     row["version"] = ver
-    vres = view.version_result(pid, ver) if ver is not None else None
-    v = None if vres is None else vres.record
-    if vres is None or not isinstance(v, PromptVersion):
-        if vres is not None and vres.problems:
+    vres = view.version_result(pid, ver)
+    v = vres.record
+    if not isinstance(v, PromptVersion):
+        if vres.problems:
             row["note"] = "INVALID version: " + _located(vres.problems[0])
             row["problems"] = _problems(vres.problems)
         else:

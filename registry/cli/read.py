@@ -44,8 +44,8 @@ def list_cmd(c: Ctx, as_json: bool) -> None:
             if res.problems and not isinstance(res.record, PromptDeployment):
                 active[env] = None  # a pointer that cannot be read: "?" in the table
                 broken += res.problems
-            elif isinstance(res.record, PromptDeployment):
-                active[env] = res.record.version
+            elif isinstance(res.record, PromptDeployment) and res.record.version is not None:
+                active[env] = res.record.version  # a tombstone (removed) is active nowhere
         out.append({"prompt_id": pid, "versions": versions, "active": active})
     if as_json:
         emit_json(out)
