@@ -11,6 +11,7 @@ from registry.check.released import (
     released_breaks,
     was_active_at,
 )
+from registry.check.removal import deleted_pointers
 from registry.check.rules import check_view
 from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
@@ -221,6 +222,7 @@ def _check_staged(
             changes = diff_names(root, released, None, cached=True)
         base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += immutability_problems(base_view, view, changes)
+        problems += deleted_pointers(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
         view.source.close()
@@ -285,6 +287,7 @@ def _check_base(root: Path, base: str) -> tuple[list[Problem], str]:
         problems = check_view(head_view, None, pointers, was_active_at(root, fork_point))
         base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
         problems += immutability_problems(base_view, head_view, changes)
+        problems += deleted_pointers(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
     finally:
         head_view.source.close()
