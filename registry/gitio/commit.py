@@ -63,7 +63,9 @@ def _clean(text: object) -> str:
     out = str(text or "").strip()
     for prefix in ("stderr: ", "stdout: "):
         out = out.removeprefix(prefix)
-    out = out.strip().strip("'").strip()
+    out = out.strip()
+    if len(out) > 1 and out[0] == out[-1] == "'":
+        out = out[1:-1].strip()
     return "; ".join(line.strip() for line in out.splitlines() if line.strip())
 
 
