@@ -20,6 +20,7 @@ from registry.errors import (
     UnsupportedKeyword,
     UnsupportedPlatformError,
     ValidationError,
+    WriteError,
     YamlEditError,
     YamlError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "UnsupportedKeyword",
     "UnsupportedPlatformError",
     "ValidationError",
+    "WriteError",
     "YamlEditError",
     "YamlError",
     "__version__",
