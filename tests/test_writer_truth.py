@@ -369,3 +369,28 @@ def test_a_read_only_filesystem_names_the_write_lock(tiny_fs: Path) -> None:
     assert r.stderr.startswith("promptreg: cannot take the registry write lock "), r.stderr
     assert "promptreg.lock: Read-only file system; nothing was changed" in r.stderr
     assert snapshot(repo) == before
+
+
+def test_a_private_index_a_killed_writer_left_is_swept(repo: Path) -> None:
+    seed(repo)
+    stale = repo / ".git" / "promptreg-index.killed"
+    stale.write_bytes(b"left by a writer killed during its commit")
+    r = cli(repo, "deploy", "greet", "1.1.0", "--env", "development", "--commit")
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_full_disk_exits_1_from_a_real_interpreter(tiny_fs: Path) -> None:
+    repo = seed(init_repo(tiny_fs / "repo"))
+    before = snapshot(repo)
+    fill(tiny_fs, 0)
+    try:
+        r = run_cli("-C", str(repo), *WRITES["deploy"], cwd=repo, real=True)
+    finally:
+        (tiny_fs / "filler").unlink()
+    assert r.returncode == 1, r.stderr
+    assert r.stderr == (
+        f"promptreg: {POINTER}: cannot be written: No space left on device; it is unchanged\n"
+    )
+    assert snapshot(repo) == before

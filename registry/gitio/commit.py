@@ -127,6 +127,7 @@ def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) ->
     index = Path(os.fsdecode(run_git(root, "rev-parse", "--git-path", "index").strip()))
     if not index.is_absolute():
         index = root / index
+    _sweep_private_indexes(index)
     private = _private_index(index, paths)
     try:
         with _git_repo(root, paths) as repo:
@@ -140,6 +141,14 @@ def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) ->
         with contextlib.suppress(OSError):
             private.unlink()
     return sha
+
+
+def _sweep_private_indexes(index: Path) -> None:
+    """Remove private indexes a killed writer left (callers hold the registry write lock, so
+    no other promptreg commit is using one)."""
+    for leftover in index.parent.glob("promptreg-index.*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _private_index(index: Path, paths: Sequence[str]) -> Path:
