@@ -64,9 +64,14 @@ def pointer_before(
         return None
     source = GitSource(root, head)
     try:
-        return current_pointer(RegistryView(source), environment, prompt_id)
+        res = RegistryView(source).pointer_result(environment, prompt_id)
     finally:
         source.close()
+    if res.problems:
+        # A broken committed pointer says nothing about what ran; the working tree's may be
+        # its fix (and is refused in turn when it is broken too).
+        return current_pointer(view, environment, prompt_id)
+    return res.record if isinstance(res.record, PromptDeployment) else None
 
 
 def unchanged(

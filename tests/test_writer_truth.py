@@ -394,3 +394,13 @@ def test_a_full_disk_exits_1_from_a_real_interpreter(tiny_fs: Path) -> None:
         f"promptreg: {POINTER}: cannot be written: No space left on device; it is unchanged\n"
     )
     assert snapshot(repo) == before
+
+
+def test_deploy_commit_replaces_a_broken_committed_pointer(repo: Path) -> None:
+    seed(repo)
+    write(repo, POINTER, "prompt_id: [\n")
+    commit_all(repo, "a broken pointer")
+    write(repo, POINTER, pointer_yaml("greet", "development", "1.0.0"))  # fixed, not committed
+    r = cli(repo, "deploy", "greet", "1.1.0", "--env", "development", "--commit")
+    assert r.returncode == 0, r.stderr
+    assert committed_pointer(repo)["previous_version"] == "1.0.0"
