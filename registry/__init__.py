@@ -21,6 +21,7 @@ from registry.errors import (
     UnsupportedPlatformError,
     ValidationError,
     VersionNotGivenError,
+    WriteError,
     YamlEditError,
     YamlError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "UnsupportedPlatformError",
     "ValidationError",
     "VersionNotGivenError",
+    "WriteError",
     "YamlEditError",
     "YamlError",
     "__version__",

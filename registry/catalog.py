@@ -78,7 +78,8 @@ def prompt_summaries(view: RegistryView) -> list[PromptSummary]:
         for env in envs:
             res = view.pointer_result(env, pid)
             if isinstance(res.record, PromptDeployment):
-                active.append((env, res.record.version))
+                if res.record.version is not None:  # a tombstone (removed) is active nowhere
+                    active.append((env, res.record.version))
             elif res.problems:
                 active.append((env, None))
                 broken += res.problems

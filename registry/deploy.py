@@ -1,11 +1,9 @@
-"""Moving a pointer: deploy and rollback, each under the write lock, with the environment's
-policy applied and, optionally, as one commit."""
+"""Moving a pointer: deploy, rollback and undeploy, each under the write lock, with the
+environment's policy applied and, optionally, as one commit."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from registry.encode import now_rfc3339
 from registry.errors import (
@@ -14,20 +12,23 @@ from registry.errors import (
     PolicyError,
     ValidationError,
 )
-from registry.fsio import Transaction, write_lock
+from registry.fsio import write_lock
 from registry.gitio.repo import is_work_tree
 from registry.history import Evidence
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import PromptDeployment, PromptVersion
 from registry.paths import pointer_path, version_path
+from registry.pointers import (
+    REMOVE,
+    PointerChange,
+    commit_message,
+    pointer_before,
+    unchanged,
+    write_pointer,
+)
 from registry.policy import Candidate, judge, pointer_move
-from registry.schema.files import modeline_target
 from registry.view import RegistryView
-from registry.yamlio.dump import dump_yaml
-
-if TYPE_CHECKING:
-    pass
-from registry.writer import finish, fresh_view, require_version, writer_actor
+from registry.writer import fresh_view, require_version, writer_actor
 
 
 def _check_env(view: RegistryView, environment: str) -> None:
@@ -43,20 +44,6 @@ def _check_env(view: RegistryView, environment: str) -> None:
             f"environment {environment!r} is not configured; configured environments:"
             f" {', '.join(settings.names)} (edit promptreg.yaml to add one)"
         )
-
-
-def _current_pointer(
-    view: RegistryView, environment: str, prompt_id: str
-) -> PromptDeployment | None:
-    res = view.pointer_result(environment, prompt_id)
-    if res.problems:
-        raise ValidationError(
-            f"{pointer_path(environment, prompt_id)} is not valid: "
-            + "; ".join(str(p) for p in res.problems),
-            res.problems,
-        )
-    rec = res.record
-    return rec if isinstance(rec, PromptDeployment) else None
 
 
 def _enforce(
@@ -112,62 +99,6 @@ def _require_committed(
         )
 
 
-def _write_pointer(root: Path, d: PromptDeployment, commit: bool, message: str) -> PromptDeployment:
-    doc: dict[str, Any] = {
-        "prompt_id": d.prompt_id,
-        "environment": d.environment,
-        "version": d.version,
-        "previous_version": d.previous_version,
-        "action": d.action,
-        "deployed_by": d.deployed_by,
-        "deployed_at": d.deployed_at,
-    }
-    if d.reason:
-        doc["reason"] = d.reason
-    rel = pointer_path(d.environment, d.prompt_id)
-    text = dump_yaml(doc, modeline_target("deployment", rel))
-    tx = Transaction(root)
-    try:
-        tx.write(rel, text.encode("utf-8"))
-        sha = finish(root, tx, commit, message, d.deployed_by)
-    except BaseException:
-        tx.rollback()
-        raise
-    return replace(d, commit=sha, committed_by=None if sha is None else _author(root, sha))
-
-
-def _last_commit(root: Path, d: PromptDeployment) -> PromptDeployment:
-    """``d`` (a pointer left as it is) with the commit that last changed its file and that
-    commit's author; both stay None when the pointer has uncommitted changes or no commit."""
-    from registry.gitio.commit import uncommitted
-    from registry.gitio.run import run_git
-
-    rel = pointer_path(d.environment, d.prompt_id)
-    if not is_work_tree(root) or uncommitted(root, [rel]):
-        return d
-    out = run_git(root, "-c", "log.follow=false", "log", "-1", "--encoding=UTF-8",
-                  "--format=%H%x00%an <%ae>", "--", rel, check=False)  # fmt: skip
-    sha, _, author = out.decode("utf-8", "replace").strip().partition("\0")
-    if not sha:
-        return d
-    return replace(d, commit=sha, committed_by=author)
-
-
-def _author(root: Path, sha: str) -> str:
-    """The git author of ``sha`` as ``history`` reports it (``Name <email>``)."""
-    from registry.gitio.run import run_git
-
-    out = run_git(root, "show", "-s", "--encoding=UTF-8", "--format=%an <%ae>", sha)
-    return out.decode("utf-8", "replace").strip()
-
-
-def _message(verb: str, d: PromptDeployment) -> str:
-    head = f"{verb} {d.prompt_id} {d.version} to {d.environment}"
-    if d.previous_version:
-        head += f" (was {d.previous_version})"
-    return head + (f"\n\nReason: {d.reason}" if d.reason else "")
-
-
 def clean_reason(reason: str | None) -> str | None:
     """The reason stripped (None when empty); raises ValidationError when too long."""
     if reason is None:
@@ -183,6 +114,16 @@ def deploy(
     *, reason: str | None = None, commit: bool = False,
 ) -> PromptDeployment:  # fmt: skip
     """Point ``environment`` at ``version``; a no-op when it is already active there."""
+    return deploy_change(
+        root, prompt_id, version, environment, deployed_by, reason=reason, commit=commit
+    ).after
+
+
+def deploy_change(
+    root: Path, prompt_id: str, version: str, environment: str, deployed_by: str | None,
+    *, reason: str | None = None, commit: bool = False,
+) -> PointerChange:  # fmt: skip
+    """``deploy``, with the pointer it replaced and whether it wrote anything."""
     validate_prompt_id(prompt_id)
     validate_version(version)
     validate_environment(environment)
@@ -192,16 +133,16 @@ def deploy(
         view = fresh_view(root)
         _check_env(view, environment)
         v = require_version(view, prompt_id, version)
-        current = _current_pointer(view, environment, prompt_id)
+        current = pointer_before(root, view, environment, prompt_id, commit)
         if current is not None and current.version == version:
-            return _last_commit(root, current)
+            return unchanged(root, view, current, commit)
         _enforce(root, view, v, environment, promotion=True)
         _require_committed(root, v, environment, commit, view, promotion=True)
         d = PromptDeployment(
             prompt_id, version, environment, now_rfc3339(), actor,
             current.version if current else None, "deploy", reason,
         )  # fmt: skip
-        return _write_pointer(root, d, commit, _message("Deploy", d))
+        return write_pointer(root, current, d, commit, commit_message("Deploy", d))
 
 
 def _ran(root: Path, environment: str, v: PromptVersion) -> bool:
@@ -219,6 +160,16 @@ def rollback(
     *, to: str | None = None, reason: str | None = None, commit: bool = False,
 ) -> PromptDeployment:  # fmt: skip
     """Re-point ``environment`` at its previous version (or ``to``), as ``action: rollback``."""
+    return rollback_change(
+        root, prompt_id, environment, rolled_back_by, to=to, reason=reason, commit=commit
+    ).after
+
+
+def rollback_change(
+    root: Path, prompt_id: str, environment: str, rolled_back_by: str | None,
+    *, to: str | None = None, reason: str | None = None, commit: bool = False,
+) -> PointerChange:  # fmt: skip
+    """``rollback``, with the pointer it replaced and whether it wrote anything."""
     validate_prompt_id(prompt_id)
     validate_environment(environment)
     if to is not None:
@@ -228,28 +179,15 @@ def rollback(
     with write_lock(root):
         view = fresh_view(root)
         _check_env(view, environment)
-        current = _current_pointer(view, environment, prompt_id)
+        current = pointer_before(root, view, environment, prompt_id, commit)
         if current is None:
             raise NotFoundError(
                 f"No previous version to roll back to: nothing is deployed for {prompt_id}"
                 f" in {environment}"
             )
-        target = to
-        if target is None:
-            if current.action == "rollback":
-                raise PolicyError(
-                    f"the last change of {prompt_id} in {environment} was already a rollback"
-                    f" (to {current.version}, from {current.previous_version}); rolling back"
-                    " again would re-deploy the version just rolled back: pass --to VERSION"
-                )
-            target = current.previous_version
-        if target is None:
-            raise PolicyError(
-                f"No previous version to roll back to: {prompt_id} {current.version} was the"
-                f" first deployment in {environment}; pass --to VERSION"
-            )
+        target = to if to is not None else _rollback_target(current)
         if target == current.version:
-            return _last_commit(root, current)
+            return unchanged(root, view, current, commit)
         v = require_version(view, prompt_id, target)
         # Going back to what the environment ran needs no promotion; a --to target it never
         # ran is a new version there and must come through promote_from like a deploy.
@@ -260,4 +198,69 @@ def rollback(
             prompt_id, target, environment, now_rfc3339(), actor, current.version,
             "rollback", reason,
         )  # fmt: skip
-        return _write_pointer(root, d, commit, _message("Roll back", d))
+        return write_pointer(root, current, d, commit, commit_message("Roll back", d))
+
+
+def _rollback_target(current: PromptDeployment) -> str:
+    """Where a rollback without ``--to`` goes: the version the pointer replaced."""
+    pid, env = current.prompt_id, current.environment
+    if current.action == "rollback":
+        raise PolicyError(
+            f"the last change of {pid} in {env} was already a rollback"
+            f" (to {current.version}, from {current.previous_version}); rolling back"
+            " again would re-deploy the version just rolled back: pass --to VERSION"
+        )
+    if current.previous_version is None:
+        if current.version is None:
+            raise PolicyError(
+                f"No previous version to roll back to: nothing was active in {env} before"
+                f" {pid} was removed from it; pass --to VERSION"
+            )
+        raise PolicyError(
+            f"No previous version to roll back to: {pid} {current.version} was the"
+            f" first deployment in {env}; pass --to VERSION"
+        )
+    return current.previous_version
+
+
+def undeploy(
+    root: Path, prompt_id: str, environment: str, removed_by: str | None,
+    *, reason: str | None, commit: bool = False,
+) -> PromptDeployment:  # fmt: skip
+    """Record that nothing is active in ``environment`` (a tombstone: ``version: null``,
+    ``action: remove``); a no-op when nothing is active there already."""
+    return undeploy_change(
+        root, prompt_id, environment, removed_by, reason=reason, commit=commit
+    ).after
+
+
+def undeploy_change(
+    root: Path, prompt_id: str, environment: str, removed_by: str | None,
+    *, reason: str | None, commit: bool = False,
+) -> PointerChange:  # fmt: skip
+    """``undeploy``, with the pointer it replaced and whether it wrote anything."""
+    validate_prompt_id(prompt_id)
+    validate_environment(environment)
+    reason = clean_reason(reason)
+    if reason is None:
+        raise ValidationError(
+            f"removing {prompt_id} from {environment} needs a reason (--reason TEXT):"
+            " history records who removed it and why"
+        )
+    actor = writer_actor(root, removed_by, commit)
+    with write_lock(root):
+        view = fresh_view(root)
+        _check_env(view, environment)
+        current = pointer_before(root, view, environment, prompt_id, commit)
+        if current is None:
+            raise NotFoundError(
+                f"nothing is deployed for {prompt_id} in {environment}; there is nothing to"
+                " undeploy"
+            )
+        if current.version is None:
+            return unchanged(root, view, current, commit)
+        d = PromptDeployment(
+            prompt_id, None, environment, now_rfc3339(), actor, current.version, REMOVE,
+            reason,
+        )  # fmt: skip
+        return write_pointer(root, current, d, commit, commit_message("Remove", d))

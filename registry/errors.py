@@ -163,6 +163,13 @@ class LockError(RegistryError):
     exit_code = 1
 
 
+class WriteError(RegistryError):
+    """Raised when a file cannot be written (a full disk, a read-only filesystem, a folder in
+    the way); the message names the file, and what was written before is put back."""
+
+    exit_code = 1
+
+
 class EvaluationError(RegistryError):
     """Raised when an evaluation suite cannot be loaded or run."""
 

@@ -16,6 +16,7 @@ from registry.errors import (
     LoadError,
     LockError,
     UnsupportedPlatformError,
+    WriteError,
 )
 
 _fcntl: ModuleType | None
@@ -49,6 +50,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def _why(exc: OSError) -> str:
+    """An OSError as a person reads it: "No space left on device"."""
+    return exc.strerror or str(exc)
 
 
 def _refuse_links(root: Path, rel: str) -> None:
@@ -89,7 +95,12 @@ def write_lock(root: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             " does not have; promptreg supports Linux and macOS for writes"
         )
     path = _lock_file(root)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot take the registry write lock {path}: {_why(exc)}; nothing was changed"
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -126,25 +137,43 @@ class Transaction:
             old: bytes | None = path.read_bytes()
         except FileNotFoundError:
             old = None
+        except OSError as exc:  # a folder where the file should be, an unreadable file
+            raise WriteError(f"{rel}: cannot be replaced: {_why(exc)}; it is unchanged") from None
         self._saved.append((path, old))
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
         self._made_dirs += sorted(missing, key=lambda p: len(p.parts), reverse=True)
         sweep_temp_files(path)
-        atomic_write(path, data)
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            # A full disk or a read-only filesystem is the caller's to fix, not a bug: the
+            # temporary file is gone and the old file untouched (os.replace never ran).
+            self._saved.pop()
+            raise WriteError(f"{rel}: cannot be written: {_why(exc)}; it is unchanged") from None
 
     def rollback(self) -> None:
-        """Put every written file back as it was."""
+        """Put every written file back as it was; raises WriteError naming the files that
+        could not be put back (and how to restore them from git)."""
+        stuck: list[str] = []
         for path, old in reversed(self._saved):
-            with contextlib.suppress(OSError):
+            try:
                 if old is None:
-                    path.unlink()
+                    path.unlink(missing_ok=True)
                 else:
                     atomic_write(path, old)
+            except OSError as exc:
+                stuck.append(f"{path.relative_to(self.root)} ({_why(exc)})")
         for d in self._made_dirs:
             with contextlib.suppress(OSError):
                 d.rmdir()
         self._saved.clear()
         self._made_dirs.clear()
+        if stuck:
+            raise WriteError(
+                "a failed change could not be undone in "
+                + ", ".join(stuck)
+                + "; restore the file with `git checkout -- FILE` (or delete it if new)"
+            )
 
     @property
     def paths(self) -> list[str]:

@@ -16,7 +16,7 @@ from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
 
-REMOVE = "remove"  # the action of an event that deletes the pointer
+REMOVE = "remove"  # the action of a tombstone, and of an event that deletes the pointer
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
@@ -84,7 +84,7 @@ def events_from_commits(
     """The deployment events of one pointer from its commits, oldest first.
 
     An event is a commit where the pointer's version changes (creation and deletion
-    included). Times are made monotonic along the chain because commit dates come from
+    included; a tombstone is a removal whose who and why come from the file). Times are made monotonic along the chain because commit dates come from
     client clocks. A commit whose pointer cannot be read is skipped and changes nothing.
     """
     events: list[PromptDeployment] = []
@@ -98,7 +98,7 @@ def events_from_commits(
             version = None
         else:
             version = c.pointer.version
-            if version is None:
+            if version is None and not c.pointer.is_tombstone:
                 continue  # a pointer without a usable version is as unreadable as bad YAML
         if version != current:
             events.append(_event(prompt_id, environment, c, at, version, current))

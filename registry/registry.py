@@ -250,6 +250,22 @@ class PromptRegistry(SnapshotServing):
             self.root, prompt_id, environment, rolled_back_by, to=to, reason=reason, commit=commit
         )
 
+    def undeploy(
+        self,
+        prompt_id: str,
+        environment: str,
+        removed_by: str | None = None,
+        *,
+        reason: str,
+        commit: bool = False,
+    ) -> PromptDeployment:
+        """Record that nothing is active in ``environment`` (a tombstone with ``reason``)."""
+        from registry import deploy
+
+        return deploy.undeploy(
+            self.root, prompt_id, environment, removed_by, reason=reason, commit=commit
+        )
+
     def evaluate(
         self,
         prompt_id: str,

@@ -136,6 +136,10 @@ def _row(view: RegistryView, settings: Settings, pid: str, env: str) -> Deployme
         )
         return replace(row, note=note, problems=found)
     ver = ptr.version
+    if ver is None:
+        # A tombstone: removed on purpose, nothing is active (not a problem to report).
+        note = f"removed by {ptr.deployed_by}" + (f": {ptr.reason}" if ptr.reason else "")
+        return replace(row, note=note)
     row = replace(row, version=ver)
     vres = view.version_result(pid, ver) if ver is not None else None
     v = None if vres is None else vres.record

@@ -352,7 +352,12 @@ def test_staged_deletion_of_a_whole_prompt_is_refused(repo: Path) -> None:
     git(repo, "rm", "-q", "-r", f"prompts/{PID}", PROD)
     code, problems = check_json(repo, "--staged")
     assert code == 1
-    assert codes(problems) == {("deleted-version", V1), ("deleted-version", V2)}
+    # The production pointer goes too: removing a prompt from production is `undeploy`.
+    assert codes(problems) == {
+        ("deleted-version", V1),
+        ("deleted-version", V2),
+        ("pointer-deleted", PROD),
+    }
 
 
 # -- the hook sees git's temporary index (GIT_INDEX_FILE) ------------------------------------

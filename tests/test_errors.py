@@ -152,7 +152,7 @@ def _boom(*_args: object, **_kw: object) -> None:
 INJECTED = [
     ("registry.view.RegistryView.version_result", ("show", "greet")),
     ("registry.status.status_rows", ("status",)),
-    ("registry.deploy.deploy", ("deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR)),
+    ("registry.deploy.deploy_change", ("deploy", "greet", "1.0.0", "--env", "staging", "--by", ACTOR)),
     ("registry.writer.register", ("new", "greet", "--bump", "patch", "-d", "Fix", "--author", ACTOR)),
     ("registry.check.run.run_check", ("check", "--all")),
     # history reads the settings through the registry's first snapshot load

@@ -1025,8 +1025,8 @@ fsio.os.replace = boom
 try:
     PromptRegistry(sys.argv[1]).deploy(sys.argv[2], sys.argv[3], sys.argv[4],
                                        "Dana Reyes <dana@example.com>", commit=True)
-except OSError as exc:
-    print("raised", exc)
+except Exception as exc:
+    print("raised", type(exc).__name__, exc)
     sys.exit(7)
 sys.exit(0)
 """
@@ -1053,6 +1053,8 @@ def test_failure_before_replace_leaves_nothing_behind(seeded: Path, env: str) ->
         cwd=seeded, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 7, (proc.stdout, proc.stderr)
+    # A refusal naming the file (exit 1 from the CLI), not an internal error.
+    assert proc.stdout.startswith(f"raised WriteError deployments/{env}/greet.yaml: "), proc.stdout
     assert temp_files(seeded) == []
     assert file_state(seeded) == before
 

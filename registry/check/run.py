@@ -7,6 +7,7 @@ from pathlib import Path
 
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
+from registry.check.removal import deleted_pointers
 from registry.check.rules import check_view
 from registry.check.trust import against_base
 from registry.check.verify import record_problems
@@ -231,6 +232,7 @@ def _check_staged(
             changes = diff_names(root, released, None, cached=True)
         problems += immutability_problems(base_view, view, changes)
         problems += new_legacy_records(base_view, view, changes)
+        problems += deleted_pointers(base_view, view, changes)
         problems = released_breaks(problems, view, base_view)
     finally:
         view.source.close()
@@ -316,6 +318,7 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
         )
         problems += immutability_problems(base_view, head_view, changes)
         problems += new_legacy_records(base_view, head_view, changes)
+        problems += deleted_pointers(base_view, head_view, changes)
         problems = released_breaks(problems, head_view, base_view)
         problems += record_problems(root, base_view, head_view, changes, verify=verify)
     finally:

@@ -62,7 +62,7 @@ def render(
     values = _parse_vars(variables)  # a usage error before the registry is read
     v = _active(c, prompt_id, environment, strict=True)
     if v is None:
-        raise NotFoundError(f"nothing is deployed for {prompt_id} in {environment}")
+        raise NotFoundError(_nothing_active(c, prompt_id, environment))
     out = v.render(**values)
     if as_json:
         emit_json(
@@ -77,6 +77,18 @@ def render(
         click.echo(out, nl=not out.endswith("\n"))
     else:
         click.echo(_template_text_messages(out))
+
+
+def _nothing_active(c: Ctx, prompt_id: str, environment: str) -> str:
+    """Why nothing renders: no pointer, or a tombstone (who removed the prompt, and why)."""
+    ptr = c.reg.deployment(prompt_id, environment)
+    if ptr is None:
+        return f"nothing is deployed for {prompt_id} in {environment}"
+    why = f": {ptr.reason}" if ptr.reason else ""
+    return (
+        f"nothing is active for {prompt_id} in {environment}: removed by {ptr.deployed_by}"
+        f" at {ptr.deployed_at}{why} (promptreg deploy to make a version active again)"
+    )
 
 
 def _template_text_messages(msgs: list[dict[str, str]]) -> str:

@@ -1,12 +1,12 @@
-"""promptreg eval, deploy and rollback: the commands that change what is tested or served."""
+"""promptreg eval, deploy, rollback and undeploy: the commands that change what is tested or
+served."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -24,6 +24,10 @@ from registry.cli.options import (
 from registry.cli.output import emit_json, table
 from registry.errors import ProblemsReported, RegistryError
 from registry.ids import SemVer
+
+if TYPE_CHECKING:
+    from registry.models import PromptDeployment
+    from registry.pointers import PointerChange
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,20 +111,23 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
 def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | None,
            reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Point an environment at VERSION after checking its policy."""
+    from registry.deploy import deploy_change
+
     require_person_option(by, "--by", commit)
-    before = c.reg.deployment(prompt_id, environment) if _valid(prompt_id, environment) else None
-    d = c.reg.deploy(prompt_id, version, environment, by, reason=reason, commit=commit)
+    change = deploy_change(
+        c.root, prompt_id, version, environment, by, reason=reason, commit=commit
+    )
+    d = change.after
     if as_json:
         emit_json(d.to_dict())
-    elif before is not None and before.version == version:
+    elif not change.changed:
         click.echo(f"{prompt_id} {version} is already active in {environment}; nothing to do")
     else:
         click.echo(
             f"deployed {prompt_id} {version} to {environment} (was {d.previous_version or 'nothing'})"
-            + (f" in commit {d.commit[:12]}" if d.commit else "")
+            + _in_commit(d)
         )
-    if before is not None and before.version != d.version:
-        _note_variable_change(c, prompt_id, environment, before.version, d.version)
+    _note_move(c, change)
 
 
 @click.command()
@@ -140,22 +147,67 @@ def deploy(c: Ctx, prompt_id: str, version: str, environment: str, by: str | Non
 def rollback(c: Ctx, prompt_id: str, environment: str, to: str | None, by: str | None,
              reason: str | None, commit: bool, as_json: bool) -> None:  # fmt: skip
     """Re-point an environment at its previous version (or --to V)."""
+    from registry.deploy import rollback_change
+
     require_person_option(by, "--by", commit)
-    before = c.reg.deployment(prompt_id, environment) if _valid(prompt_id, environment) else None
-    d = c.reg.rollback(prompt_id, environment, by, to=to, reason=reason, commit=commit)
-    if before is not None and before.version != d.version:
-        _note_variable_change(c, prompt_id, environment, before.version, d.version)
+    change = rollback_change(
+        c.root, prompt_id, environment, by, to=to, reason=reason, commit=commit
+    )
+    d = change.after
+    _note_move(c, change)
     if as_json:
         emit_json(d.to_dict())
+    elif not change.changed:
+        click.echo(f"{prompt_id} {d.version} is already active in {environment}; nothing to do")
     else:
-        # A no-op returns the pointer as it was (with the commit that last changed it).
-        if before is not None and replace(d, commit=None, committed_by=None) == before:
-            click.echo(f"{prompt_id} {d.version} is already active in {environment}; nothing to do")
-            return
         click.echo(
-            f"rolled back {prompt_id} in {environment} to {d.version} (was {d.previous_version})"
-            + (f" in commit {d.commit[:12]}" if d.commit else "")
+            f"rolled back {prompt_id} in {environment} to {d.version}"
+            f" (was {d.previous_version or 'nothing'})" + _in_commit(d)
         )
+
+
+@click.command()
+@click.argument("prompt_id", callback=PROMPT_ID)
+@env_option("Environment to remove the prompt from.", required=True)
+@click.option(
+    "--reason", callback=REASON, required=True, help="Why (recorded in the pointer and history)."
+)
+@click.option(
+    "--by", callback=ACTOR, metavar="WHO", default=None, help="Name <email> (default: git's user)."
+)
+@click.option("--commit", is_flag=True, help="Commit the tombstone.")
+@json_option
+@pass_ctx
+def undeploy(c: Ctx, prompt_id: str, environment: str, reason: str, by: str | None,
+             commit: bool, as_json: bool) -> None:  # fmt: skip
+    """Record that nothing is active in an environment (a tombstone pointer)."""
+    from registry.deploy import undeploy_change
+
+    require_person_option(by, "--by", commit)
+    change = undeploy_change(c.root, prompt_id, environment, by, reason=reason, commit=commit)
+    d = change.after
+    if as_json:
+        emit_json(d.to_dict())
+    elif not change.changed:
+        click.echo(
+            f"nothing is active for {prompt_id} in {environment} already (removed by"
+            f" {d.deployed_by} at {d.deployed_at}); nothing to do"
+        )
+    else:
+        click.echo(
+            f"removed {prompt_id} from {environment} (was {d.previous_version}); nothing is"
+            " active there now" + _in_commit(d)
+        )
+
+
+def _in_commit(d: PromptDeployment) -> str:
+    return f" in commit {d.commit[:12]}" if d.commit else ""
+
+
+def _note_move(c: Ctx, change: PointerChange) -> None:
+    before, after = change.before, change.after
+    if change.changed and before is not None:
+        _note_variable_change(c, after.prompt_id, after.environment, before.version, after.version)
 
 
 def _note_variable_change(
@@ -185,10 +237,4 @@ def _note_variable_change(
     )
 
 
-def _valid(prompt_id: str, environment: str) -> bool:
-    from registry.ids import is_valid_id
-
-    return is_valid_id(prompt_id) and is_valid_id(environment)
-
-
-COMMANDS = [eval_cmd, deploy, rollback]
+COMMANDS = [eval_cmd, deploy, rollback, undeploy]

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ def require_person(actor: str, flag: str = "--by") -> None:
 
 
 @contextlib.contextmanager
-def _git_repo(root: Path) -> Iterator[Any]:
+def _git_repo(root: Path, paths: Sequence[str] = ()) -> Iterator[Any]:
     """GitPython's view of ``root`` for the write path (never the application's hot path,
     which keeps to one plain ``git cat-file`` process); closed after use."""
     import git
@@ -38,12 +41,32 @@ def _git_repo(root: Path) -> Iterator[Any]:
     try:
         yield repo
     except git.exc.GitCommandError as exc:
-        detail = str(exc.stderr or exc.stdout or exc).strip().replace("\n", "; ")
-        raise GitError(
-            f"git {exc.command[1] if len(exc.command) > 1 else ''} failed: {detail}"
-        ) from None
+        raise GitError(_failure_message(exc, paths)) from None
     finally:
         repo.close()
+
+
+def _failure_message(exc: Any, paths: Sequence[str]) -> str:
+    """What git said when a commit step failed, without GitPython's command dump."""
+    verb = exc.command[1] if len(exc.command) > 1 else ""
+    detail = _clean(exc.stderr) or _clean(exc.stdout)
+    if not detail:
+        detail = f"exit code {exc.status}" + (
+            " (a hook refused the commit?)" if verb == "commit" else ""
+        )
+    named = f" of {', '.join(paths)}" if paths else ""
+    return f"git {verb}{named} failed: {detail}; nothing was committed"
+
+
+def _clean(text: object) -> str:
+    """git's output as one line: GitPython wraps stderr in ``stderr: '...'``."""
+    out = str(text or "").strip()
+    for prefix in ("stderr: ", "stdout: "):
+        out = out.removeprefix(prefix)
+    out = out.strip()
+    if len(out) > 1 and out[0] == out[-1] == "'":
+        out = out[1:-1].strip()
+    return "; ".join(line.strip() for line in out.splitlines() if line.strip())
 
 
 def git_identity(root: Path) -> str | None:
@@ -87,7 +110,10 @@ def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) ->
     """Commit exactly ``paths`` (nothing else that is staged) with ``author``; return the id.
 
     Runs the git command line (through GitPython's command wrapper), which fails loudly when
-    another writer moved the branch or holds the index, rather than losing a commit."""
+    another writer moved the branch or holds the index, rather than losing a commit. The
+    commit is made on a private copy of git's index, which replaces the real one only once
+    the commit has landed: a commit that fails (a full disk, a refusing hook) leaves the
+    index exactly as it was, so the next unrelated commit cannot carry the change along."""
     if not is_work_tree(root):
         raise GitError(f"--commit needs a git repository; {root} is not one")
     person = _PERSON.fullmatch(author)
@@ -98,12 +124,49 @@ def commit_paths(root: Path, paths: Sequence[str], message: str, author: str) ->
     args = ["--quiet", "-m", message]
     if person is not None:
         args.append(f"--author={person['name']} <{person['email']}>")
-    with _git_repo(root) as repo:
-        repo.git.add("--", *paths)
-        try:
+    index = Path(os.fsdecode(run_git(root, "rev-parse", "--git-path", "index").strip()))
+    if not index.is_absolute():
+        index = root / index
+    _sweep_private_indexes(index)
+    private = _private_index(index, paths)
+    try:
+        with _git_repo(root, paths) as repo:
+            env["GIT_INDEX_FILE"] = str(private)
+            repo.git.add("--", *paths, env=env)
             repo.git.commit(*args, "--", *paths, env=env)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                repo.git.reset("--quiet", "--", *paths)
-            raise
-        return str(repo.head.commit.hexsha)
+            sha = str(repo.head.commit.hexsha)
+        # A rename needs no room on the disk: the index now matches the new commit.
+        os.replace(private, index)
+    finally:
+        with contextlib.suppress(OSError):
+            private.unlink()
+    return sha
+
+
+def _sweep_private_indexes(index: Path) -> None:
+    """Remove private indexes a killed writer left (callers hold the registry write lock, so
+    no other promptreg commit is using one)."""
+    for leftover in index.parent.glob("promptreg-index.*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _private_index(index: Path, paths: Sequence[str]) -> Path:
+    """A copy of git's index beside it (an empty index when there is none yet)."""
+    fd, name = tempfile.mkstemp(dir=index.parent, prefix="promptreg-index.")
+    os.close(fd)
+    private = Path(name)
+    try:
+        if index.exists():
+            shutil.copyfile(index, private)
+            shutil.copymode(index, private)
+        else:
+            private.unlink()  # git creates it
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            private.unlink()
+        raise GitError(
+            f"cannot commit {', '.join(paths)}: git's index cannot be copied"
+            f" ({exc.strerror or exc}); nothing was committed"
+        ) from None
+    return private

@@ -34,12 +34,14 @@ class PointerCommit:
 @dataclass(frozen=True)
 class PointerFields:
     """What history reads from a pointer at one commit; a field that is absent, empty or of
-    the wrong type is None (a pointer whose ``version`` is None is as unreadable as bad YAML)."""
+    the wrong type is None (a pointer whose ``version`` is None is as unreadable as bad YAML,
+    unless it is a tombstone: ``version: null`` with ``action: remove``)."""
 
     version: str | None
     deployed_by: str | None = None
     action: str | None = None
     reason: str | None = None
+    is_tombstone: bool = False
 
 
 def pointer_fields(data: Mapping[str, Any]) -> PointerFields:
@@ -50,6 +52,7 @@ def pointer_fields(data: Mapping[str, Any]) -> PointerFields:
         deployed_by=_text(data.get("deployed_by")),
         action=_text(data.get("action")),
         reason=_text(data.get("reason")),
+        is_tombstone=version is None and "version" in data and data.get("action") == "remove",
     )
 
 

@@ -82,8 +82,9 @@ def explain(error: SchemaErrorLike) -> Iterator[SchemaProblem]:
             text = "key " + _simple_message(keyword, value, instance, schema, ())
         yield (*path, _key(instance)), _at(path, text)
     elif keyword == "required":
-        # A "then" branch requires a field only for one value of "type" (eval assertions).
-        why = f" (needed for type {_show(instance.get('type'))})" if "then" in schema_path else ""
+        # A "then" branch requires a field only for one value of a field that selects it:
+        # an eval assertion's "type", a pointer's "action".
+        why = _needed_for(instance) if "then" in schema_path else ""
         for name in value:
             if isinstance(instance, dict) and name not in instance:
                 yield path, _at(path, f'missing required field "{name}"{why}')
@@ -154,6 +155,8 @@ def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: 
             return (
                 f'{instance!r} is not a string; versions must be quoted strings like "1.0.0"{why}'
             )
+        if path == ("version",) and _is_tombstone_branch(schema):
+            return _tombstone_version(instance)
         if "number" in expected and isinstance(instance, float) and not math.isfinite(instance):
             return f"{_show(instance)} is not allowed; use a finite number{_range(schema)}"
         words = _either([_TYPE_WORDS.get(t, t) for t in expected])
@@ -184,6 +187,32 @@ def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: 
     if keyword == "uniqueItems":
         return f"has duplicates ({', '.join(map(_show, _duplicates(instance)))}); list each once"
     return f"{_show(instance)} breaks the {keyword!r} rule ({value!r})"
+
+
+def _is_tombstone_branch(schema: Any) -> bool:
+    """A pointer's ``version`` as its ``action`` selects it (deployment.schema.json then /
+    else): a bare type, where the version field itself also has its pattern."""
+    return schema.get("type") in ("null", "string") and "pattern" not in schema
+
+
+def _needed_for(instance: Any) -> str:
+    for selector in ("type", "action"):
+        if isinstance(instance, dict) and selector in instance:
+            return f" (needed for {selector} {_show(instance[selector])})"
+    return ""
+
+
+def _tombstone_version(instance: Any) -> str:
+    """A pointer's version against its action: only a tombstone names none."""
+    if instance is None:
+        return (
+            "null means nothing is active, which only a tombstone says (action: remove, written"
+            ' by `promptreg undeploy`); otherwise give a quoted version like "1.0.0"'
+        )
+    return (
+        f"{_show(instance)} cannot be given in a tombstone (action: remove), which records that"
+        " nothing is active; write version: null, or deploy the version instead"
+    )
 
 
 def _either(words: list[str]) -> str:
