@@ -133,12 +133,17 @@ class PromptRegistry:
         real = Path(os.path.realpath(self._given))
         if real == self.root or not real.is_dir():
             return
+        # Whether the registry is a git checkout was decided once, at construction: a folder
+        # a sync has not finished filling (no .git yet) is not a plain directory to read.
+        if self._git and not is_work_tree(real):
+            raise NotFoundError(
+                f"update rejected: {self._given} now points at {real}, which is not a git"
+                " checkout (the registry was one when it was opened); a sync in progress?"
+            )
         if self._cat is not None:
             self._cat.close()
             self._cat = None
         self.root = real
-        if self._source == "auto":
-            self._git = is_work_tree(real)
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:
