@@ -54,7 +54,7 @@ class Snapshot:
         self.present: frozenset[str] = frozenset()
         if self._root is not None:
             found = [SETTINGS] if res.loaded is not None else []
-            self.present = frozenset(found + list(view.pointer_index().values()))
+            self.present = frozenset(found + _pointer_files(self._root))
 
     @property
     def token(self) -> object:
@@ -152,6 +152,25 @@ class Snapshot:
         close = getattr(self.view.source, "close", None)
         if close is not None:
             close()
+
+
+def _pointer_files(root: Path) -> list[str]:
+    """The pointer files of a plain directory: deployments/ only, so the first read does not
+    walk every version of a large registry."""
+    out: list[str] = []
+    try:
+        with os.scandir(root / DEPLOYMENTS) as envs:
+            folders = [e.name for e in envs if e.is_dir(follow_symlinks=False)]
+        for env in folders:
+            with os.scandir(root / DEPLOYMENTS / env) as files:
+                for f in files:
+                    rel = f"{DEPLOYMENTS}/{env}/{f.name}"
+                    c = classify(rel)
+                    if c is not None and c[0] == "pointer" and f.is_file(follow_symlinks=False):
+                        out.append(rel)
+    except OSError:
+        pass  # a folder that vanished while listed: what was found so far
+    return out
 
 
 def vanished(prev: Snapshot, snap: Snapshot) -> list[str]:

@@ -260,3 +260,10 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_a_usage_error(
     assert proc.returncode == 2, err
     assert "Traceback" not in err and flag in err and "not valid UTF-8" in err
     _untouched(reg)
+
+
+def test_a_control_character_in_a_text_option_is_a_usage_error(reg: Path) -> None:
+    proc = _cli(reg, "deploy", "hr", "1.0.0", "--env", "staging", "--reason", "ring\x07")
+    assert proc.returncode == 2
+    assert "'--reason': holds the control character U+0007" in proc.stderr
+    _untouched(reg)

@@ -63,6 +63,16 @@ def require_utf8(value: str) -> None:
         ) from None
 
 
+def require_text(value: str) -> None:
+    """UTF-8 without control characters (a NUL, a bell): what a registry file may hold."""
+    from registry.yamlio.refusals import UNPRINTABLE
+
+    require_utf8(value)
+    bad = UNPRINTABLE.search(value)
+    if bad is not None:
+        raise ValueError(f"holds the control character U+{ord(bad.group()):04X}; remove it")
+
+
 def checked(check: Callable[[str], object]) -> Callback:
     """An option or argument callback running one of the core's validators: a bad value is a
     usage error (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
@@ -71,7 +81,7 @@ def checked(check: Callable[[str], object]) -> Callback:
         if value is not None:
             try:
                 if isinstance(value, str):
-                    require_utf8(value)
+                    require_text(value)
                 check(value)
             except (RegistryError, ValueError) as exc:
                 # An argument is named as in the usage line, without the [ ] of an optional one.
@@ -113,7 +123,7 @@ def env_option(help: str, *, required: bool = False) -> Callable[[F], F]:
     )
 
 
-TEXT = checked(require_utf8)
+TEXT = checked(require_text)
 VERSION = checked(validate_version)
 PROMPT_ID = checked(validate_prompt_id)
 TIME = checked(_check_time)
