@@ -81,7 +81,6 @@ class PromptRegistry:
         # The path as given: a sync job may swap a symlink (`current -> release-2`), so where
         # it points is looked up again at every refresh.
         self._given = Path(os.path.abspath(path)) if path is not None else None
-        self._source = source
         self._git = has_git if source == "auto" else source == "git"
         self.refresh_interval = refresh_interval
         self.last_error: str | None = None
