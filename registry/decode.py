@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import math
 import re
 from dataclasses import replace
 from typing import Any
@@ -112,6 +113,18 @@ def _evaluation(raw: dict[str, Any] | None) -> Evaluation | None:
     )  # fmt: skip
 
 
+def _non_finite(value: Any, where: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where the first NaN or infinity (YAML ``.nan``, ``.inf``, ``1e400``) in ``value`` is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, dict | list):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            found = _non_finite(item, (*where, key))
+            if found is not None:
+                return found
+    return None
+
+
 def build_version(
     path: str, loaded: Loaded, expect: tuple[str, str] | None, *, shape_checked: bool = False
 ) -> tuple[PromptVersion | None, list[Problem]]:
@@ -156,6 +169,14 @@ def build_version(
                     ("variables",),
                     f"variables {sorted(variables)} do not equal the template's placeholders {sorted(names)}; list each placeholder once",
                 )
+    bad = _non_finite(data.get("model"))
+    if bad is not None:
+        c.add(
+            "model-number",
+            ("model", *bad),
+            f"model.{'.'.join(map(str, bad))}: NaN and infinity are not numbers JSON can"
+            " carry, so no model API can receive them; write a finite number",
+        )
     evaluation = _evaluation(data.get("evaluation"))
     if evaluation is not None:
         c.real_date(("evaluation", "evaluated_at"), evaluation.evaluated_at)
@@ -243,6 +264,28 @@ def build_settings(
         score = None if ms is None else float(ms)
         seconds = None if soak is None else parse_duration(soak)
         envs.append(EnvironmentPolicy(name, pol.get("require_tested", True), score, pf, seconds))
+    cycle = [] if c.problems else _promotion_cycle({e.name: e.promote_from for e in envs})
+    if cycle:
+        c.add(
+            "settings",
+            ("environments", cycle[0], "promote_from"),
+            f"promote_from goes round in a circle ({' -> '.join([*cycle, cycle[0]])});"
+            " a version must start somewhere: remove promote_from from one of them",
+        )
     if c.problems:
         return None, c.problems
     return Settings(tuple(envs), tuple(loaded.data.get("trusted_modules", ()))), []
+
+
+def _promotion_cycle(sources: dict[str, str | None]) -> list[str]:
+    """The environments of the first promote_from cycle, in promotion order, or []."""
+    for start in sources:
+        chain: list[str] = []
+        env: str | None = start
+        while env is not None and env in sources and env not in chain:
+            chain.append(env)
+            env = sources[env]
+        if env is not None and env in chain:
+            loop = chain[chain.index(env) :]
+            return loop[::-1]
+    return []

@@ -69,7 +69,6 @@ class SnapshotServing:
         # The path as given: a sync job may swap a symlink (`current -> release-2`), so where
         # it points is looked up again at every refresh.
         self._given = Path(os.path.abspath(path)) if path is not None else None
-        self._source = source
         self._git = has_git if source == "auto" else source == "git"
         self.refresh_interval = refresh_interval
         self.last_error: str | None = None
@@ -121,12 +120,17 @@ class SnapshotServing:
         real = Path(os.path.realpath(self._given))
         if real == self.root or not real.is_dir():
             return
+        # Whether the registry is a git checkout was decided once, at construction: a folder
+        # a sync has not finished filling (no .git yet) is not a plain directory to read.
+        if self._git and not is_work_tree(real):
+            raise NotFoundError(
+                f"update rejected: {self._given} now points at {real}, which is not a git"
+                " checkout (the registry was one when it was opened); a sync in progress?"
+            )
         if self._cat is not None:
             self._cat.close()
             self._cat = None
         self.root = real
-        if self._source == "auto":
-            self._git = is_work_tree(real)
 
     def _token(self, snap: Snapshot | None) -> object:
         if self._git:

@@ -49,6 +49,12 @@ class Snapshot:
             raise ValidationError("; ".join(str(p) for p in res.problems), list(res.problems))
         assert isinstance(res.record, Settings)
         self.settings: Settings = res.record
+        # A plain directory can change under the reader, so what it held is noted once: the
+        # settings file if it was read, and the pointers listed after that.
+        self.present: frozenset[str] = frozenset()
+        if self._root is not None:
+            found = [SETTINGS] if res.loaded is not None else []
+            self.present = frozenset(found + _pointer_files(self._root))
 
     @property
     def token(self) -> object:
@@ -113,6 +119,12 @@ class Snapshot:
         if res.problems:
             raise ValidationError(str(res.problems[0]), list(res.problems))
         ptr = res.record
+        if ptr is None and res.loaded is None and self._root is not None:
+            path = f"{DEPLOYMENTS}/{environment}/{prompt_id}.yaml"
+            if path in self.present:
+                raise NotFoundError(
+                    f"{path} disappeared while the registry folder was read (a sync in progress?)"
+                )
         if ptr is None or ptr.version is None:
             return None
         ver = ptr.version
@@ -140,6 +152,40 @@ class Snapshot:
         close = getattr(self.view.source, "close", None)
         if close is not None:
             close()
+
+
+def _pointer_files(root: Path) -> list[str]:
+    """The pointer files of a plain directory: deployments/ only, so the first read does not
+    walk every version of a large registry."""
+    out: list[str] = []
+    try:
+        with os.scandir(root / DEPLOYMENTS) as envs:
+            folders = [e.name for e in envs if e.is_dir(follow_symlinks=False)]
+        for env in folders:
+            with os.scandir(root / DEPLOYMENTS / env) as files:
+                for f in files:
+                    rel = f"{DEPLOYMENTS}/{env}/{f.name}"
+                    c = classify(rel)
+                    if c is not None and c[0] == "pointer" and f.is_file(follow_symlinks=False):
+                        out.append(rel)
+    except OSError:
+        pass  # a folder that vanished while listed: what was found so far
+    return out
+
+
+def vanished(prev: Snapshot, snap: Snapshot) -> list[str]:
+    """The settings file and pointers ``prev`` had that a plain directory's ``snap`` lacks.
+
+    A commit says what it removes; a folder does not, and a sync job that swaps or deletes
+    files looks exactly like a removal while it runs. A pointer of an environment the new
+    settings file no longer configures is a retirement, not a vanishing."""
+    if snap._root is None:
+        return []  # read from a commit: what is gone, that commit removed
+    gone = set(prev.present - snap.present)
+    if SETTINGS in snap.present:
+        names = set(snap.settings.names)
+        gone = {p for p in gone if p == SETTINGS or p.split("/")[1] in names}
+    return sorted(gone)
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -183,6 +229,14 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
         ident = "files"
     snap = Snapshot(view, ident, token)
     if prev is not None:
+        gone = vanished(prev, snap)
+        if gone:
+            raise NotFoundError(
+                f"update rejected: {', '.join(gone)} disappeared from {root} without a commit"
+                " removing them (a sync in progress?);"
+                " to remove a deployment from a folder without git, write a tombstone"
+                " pointer (version: null) or restart the application"
+            )
         warm = set(prev.warm_keys)
         for pid, env in _keys_to_verify(root, git, prev, snap):
             try:

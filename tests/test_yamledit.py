@@ -224,7 +224,7 @@ def test_strings_stay_strings() -> None:
     odd = {
         **EVALUATION,
         "suite": 'evals/we"ird\\path #1: yes.yaml',
-        "evaluated_by": "Zoë Ng <zoe@example.com>\u2028\x07\ufeff",
+        "evaluated_by": "Zoë Ng <zoe@example.com>\u2028\x85\ufeff",
         "evaluated_at": "2026-11-20",
         "fingerprint": "null",
     }

@@ -45,6 +45,24 @@ def released_breaks(
     return out
 
 
+def frozen_form(value: object) -> object:
+    """A value with its JSON type kept, for comparing frozen fields: Python says ``1 == True``
+    and ``0 == 0.0``, but a model API receives ``true`` for one and ``0.0`` for the other (and
+    may accept only integers), so a boolean, an integer and a float never compare equal here.
+    Mapping order is not part of the value."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("int", value)
+    if isinstance(value, float):
+        return ("float", value.hex())  # also tells -0.0 from 0.0 and a NaN from itself
+    if isinstance(value, dict):
+        return ("map", frozenset((frozen_form(k), frozen_form(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(frozen_form(v) for v in value))
+    return (type(value).__name__, value)
+
+
 def immutability_problems(
     base_view: RegistryView, head_view: RegistryView, changes: list[tuple[str, str, str | None]]
 ) -> list[Problem]:
@@ -84,7 +102,7 @@ def immutability_problems(
         if before is None or after is None:
             continue
         for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
-            if before.data.get(key) != after.data.get(key):
+            if frozen_form(before.data.get(key)) != frozen_form(after.data.get(key)):
                 out.append(
                     Problem(
                         "frozen-field",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,6 +11,7 @@ import click
 from registry.cli.options import (
     ACTOR,
     PROMPT_ID,
+    TEXT,
     VERSION,
     Ctx,
     pass_ctx,
@@ -35,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 @click.option(
     "--version", "version", callback=VERSION, metavar="V", default=None, help="Exact new version."
 )
-@click.option("-d", "--description", required=True, help="What changed and why.")
+@click.option("-d", "--description", required=True, callback=TEXT, help="What changed and why.")
 @click.option(
     "--from",
     "from_version",
@@ -139,36 +138,29 @@ def _bump(bump: str | None) -> Bump | None:
     return "major" if bump == "major" else "minor" if bump == "minor" else "patch"
 
 
-def _read_input(path: str, flag: str) -> tuple[bytes, str]:
-    """The bytes of ``path`` ('-' is standard input) and the name to show in messages."""
-    if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
-    try:
-        return Path(path).read_bytes(), path
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot read {path}: {exc.strerror or exc}", param_hint=f"'{flag}'"
-        ) from None
-
-
 def _read_text(path: str, flag: str) -> str:
+    from registry.cli.inputs import read_text
     from registry.messages_file import EMPTY_TEMPLATE
+    from registry.yamlio.refusals import UNPRINTABLE
 
-    data, name = _read_input(path, flag)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RegistryError(f"{name}:{line}: invalid UTF-8; save the file as UTF-8") from None
+    text, name = read_text(path, flag)
     if not text.strip():
         raise RegistryError(f"{name}:1: {EMPTY_TEMPLATE}")
+    bad = UNPRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise RegistryError(
+            f"{name}:{line}: holds the control character U+{ord(bad.group()):04X}, which a"
+            " prompt file cannot hold; remove it"
+        )
     return text
 
 
 def _read_messages(path: str) -> tuple[Message, ...]:
+    from registry.cli.inputs import read_input
     from registry.messages_file import load_messages
 
-    data, name = _read_input(path, "--messages-file")
+    data, name = read_input(path, "--messages-file")
     return load_messages(data, name)
 
 

@@ -51,6 +51,28 @@ class Ctx:
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 
+def require_utf8(value: str) -> None:
+    """Refuse text that came from bytes that are not UTF-8 (Python keeps such bytes of the
+    command line as lone surrogates, which no file, commit message or terminal can take)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "not valid UTF-8: the command line passed bytes that are not UTF-8 text;"
+            " give the text in UTF-8"
+        ) from None
+
+
+def require_text(value: str) -> None:
+    """UTF-8 without control characters (a NUL, a bell): what a registry file may hold."""
+    from registry.yamlio.refusals import UNPRINTABLE
+
+    require_utf8(value)
+    bad = UNPRINTABLE.search(value)
+    if bad is not None:
+        raise ValueError(f"holds the control character U+{ord(bad.group()):04X}; remove it")
+
+
 def checked(check: Callable[[str], object]) -> Callback:
     """An option or argument callback running one of the core's validators: a bad value is a
     usage error (exit 2, click's "Invalid value for '--env'" message), not a refusal."""
@@ -58,6 +80,8 @@ def checked(check: Callable[[str], object]) -> Callback:
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is not None:
             try:
+                if isinstance(value, str):
+                    require_text(value)
                 check(value)
             except (RegistryError, ValueError) as exc:
                 # An argument is named as in the usage line, without the [ ] of an optional one.
@@ -99,6 +123,7 @@ def env_option(help: str, *, required: bool = False) -> Callable[[F], F]:
     )
 
 
+TEXT = checked(require_text)
 VERSION = checked(validate_version)
 PROMPT_ID = checked(validate_prompt_id)
 TIME = checked(_check_time)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
@@ -15,6 +14,7 @@ from registry.cli.options import (
     json_option,
     pass_ctx,
     require_known,
+    require_utf8,
 )
 from registry.cli.output import emit_json
 from registry.errors import (
@@ -31,14 +31,17 @@ def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         if "=" not in pair:
             raise click.UsageError(f"--var takes NAME=VALUE, got {pair!r}")
+        try:
+            require_utf8(pair)
+        except ValueError as exc:
+            raise click.UsageError(f"--var: {exc}") from None
         k, v = pair.split("=", 1)
         if v.startswith("@@"):
             v = v[1:]  # a literal value starting with "@"
         elif v.startswith("@"):
-            try:
-                v = Path(v[1:]).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise click.UsageError(f"--var {k}: cannot read {v[1:]}: {exc.strerror}") from None
+            from registry.cli.inputs import read_text
+
+            v = read_text(v[1:], f"--var {k}=@FILE")[0]
         out[k] = v
     return out
 

@@ -51,6 +51,21 @@ class Suite:
     timeout: float = DEFAULT_TIMEOUT
 
 
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` does not compile, or None. Python's regex parser recurses once per
+    nested group, so a pattern nested a thousand deep raises RecursionError, not re.error."""
+    shown = (
+        repr(pattern) if len(pattern) <= 80 else f"{pattern[:60]!r}... ({len(pattern)} characters)"
+    )
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"regex {shown} does not compile: {exc}"
+    except (RecursionError, OverflowError, MemoryError):
+        return f"regex {shown} is nested too deeply or repeats too often to compile; simplify it"
+    return None
+
+
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """What the JSON Schema cannot see: regexes that do not compile, is_json values that
     would be silently ignored, and duplicate case names (results are reported by name)."""
@@ -66,10 +81,9 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, 
             where = ("cases", i, "assert", j, "value")
             value = item.get("value")
             if item["type"] == "regex":
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    yield where, f"{format_path(where)}: regex {value!r} does not compile: {exc}"
+                why = regex_problem(value)
+                if why is not None:
+                    yield where, f"{format_path(where)}: {why}"
             elif item["type"] == "is_json" and value is not None and value is not True:
                 yield where, f"{format_path(where)}: is_json takes no value (got {value!r})"
 

@@ -16,6 +16,7 @@ from registry.schema.shapes import (
     json_equal,
     regex,
 )
+from registry.schema.unique import duplicates
 
 __all__ = ["ShapeError", "is_valid", "iter_errors", "kind_errors"]
 
@@ -220,12 +221,8 @@ def _min_items(
 def _unique_items(
     value: Any, instance: Any, schema: dict[str, Any], path: JsonPath, sp: SchemaPath
 ) -> Iterator[ShapeError]:
-    if not (value and isinstance(instance, list)):
-        return
-    for i, item in enumerate(instance):
-        if any(json_equal(item, other) for other in instance[:i]):
-            yield _error("uniqueItems", value, instance, schema, path, sp)
-            return
+    if value and isinstance(instance, list) and duplicates(instance):
+        yield _error("uniqueItems", value, instance, schema, path, sp)
 
 
 def _branch_errors(

@@ -34,6 +34,7 @@ from typing import Any
 
 from registry.errors import UnsupportedKeyword
 from registry.schema.files import installed_schema_text
+from registry.schema.unique import duplicates
 
 __all__ = [
     "UnsupportedKeyword",
@@ -212,9 +213,7 @@ def _additional_test(value: Any, known: dict[str, Any]) -> Predicate | None:
 
 
 def _unique_test(x: Any) -> bool:
-    if not isinstance(x, list):
-        return True
-    return not any(json_equal(item, other) for i, item in enumerate(x) for other in x[:i])
+    return not isinstance(x, list) or not duplicates(x)
 
 
 def _combined_test(key: str, branches: list[Predicate]) -> Predicate:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from registry.schema.files import KINDS, installed_schema_text
+from registry.schema.unique import duplicates
 from registry.schema.wording import (
     SchemaErrorLike,
     SchemaProblem,
@@ -25,6 +26,7 @@ from registry.schema.wording import (
 )
 
 if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
 __all__ = ["KINDS", "format_path", "load_schema", "runtime_schema_errors", "schema_errors"]
@@ -50,7 +52,18 @@ def _validator_class() -> type[Validator]:
     checker = Draft7Validator.TYPE_CHECKER.redefine("number", _is_finite_number)
     # The stubs leave extend() untyped; give it the signature it has.
     extend: Callable[..., type[Validator]] = validators.extend
-    return extend(Draft7Validator, type_checker=checker)
+    return extend(Draft7Validator, validators={"uniqueItems": _unique_items}, type_checker=checker)
+
+
+def _unique_items(
+    validator: object, unique: object, instance: object, schema: object
+) -> Iterator[ValidationError]:
+    # jsonschema compares every pair of items: one file with a list of 36,000 items would
+    # stall the hook for minutes. One pass over a set finds the same duplicates.
+    from jsonschema.exceptions import ValidationError
+
+    if unique and isinstance(instance, list) and duplicates(instance):
+        yield ValidationError(f"{instance!r} has non-unique elements")
 
 
 @cache

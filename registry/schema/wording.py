@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from registry.decode import TIME_FIELDS, date_problem
+from registry.schema.unique import duplicates
 from registry.yamlio.scalars import boolean_hint
 
 JsonPath = tuple[str | int, ...]
@@ -185,7 +186,7 @@ def _simple_message(keyword: str, value: Any, instance: Any, schema: Any, path: 
     if keyword == "minProperties":
         return "must not be empty; give at least one entry"
     if keyword == "uniqueItems":
-        return f"has duplicates ({', '.join(map(_show, _duplicates(instance)))}); list each once"
+        return f"has duplicates ({', '.join(map(_show, duplicates(instance)[:5]))}); list each once"
     return f"{_show(instance)} breaks the {keyword!r} rule ({value!r})"
 
 
@@ -234,16 +235,6 @@ def _range(schema: Any) -> str:
     return ""
 
 
-def _duplicates(items: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    dups: list[Any] = []
-    for item in items:
-        if item in seen and item not in dups:
-            dups.append(item)
-        seen.append(item)
-    return dups
-
-
 def _is_plain_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -260,4 +251,5 @@ def _show(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:24]}... ({len(shown)} digits)"

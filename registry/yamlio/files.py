@@ -19,7 +19,7 @@ _OPEN_FLAGS = (
 )
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     if stat.S_ISDIR(mode):
@@ -35,7 +35,7 @@ def _file_kind(mode: int) -> str:
 
 def _not_regular(mode: int, path: str) -> YamlError:
     return YamlError(
-        f"is {_file_kind(mode)}, not a regular file; promptreg reads only regular files",
+        f"is {file_kind(mode)}, not a regular file; promptreg reads only regular files",
         path,
         code="yaml-not-regular",
     )

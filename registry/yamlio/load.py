@@ -26,7 +26,13 @@ from yaml.events import (
 )
 
 from registry.errors import YamlError
-from registry.yamlio.refusals import refuse_key, refuse_node_property, refuse_top
+from registry.yamlio.refusals import (
+    UNPRINTABLE,
+    refuse_key,
+    refuse_node_property,
+    refuse_top,
+    refuse_unprintable,
+)
 from registry.yamlio.scalars import NULL, PLAIN_CACHE, resolve_plain
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Loaded", "YamlError", "load_yaml_bytes"]
@@ -111,6 +117,8 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
                 kind, resolved = cached
             else:
                 resolved = value
+                if event.style == '"' and UNPRINTABLE.search(value):
+                    refuse_unprintable(value, path, event.start_mark.line + 1)
             if key is not None:  # the value of a mapping entry
                 container[key] = resolved
                 style = event.style

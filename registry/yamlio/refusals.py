@@ -4,6 +4,7 @@ mapping."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, NoReturn
 
 from registry.errors import YamlError
@@ -65,4 +66,23 @@ def refuse_top(what: str, path: str, line: int) -> NoReturn:
         path,
         line,
         code="yaml-not-mapping",
+    )
+
+
+# What a YAML file may not hold raw (the reader refuses it), so not as an escape either: a NUL
+# ("\0") or another control character, or a lone surrogate ("\ud800") no UTF-8 can encode.
+UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def refuse_unprintable(value: str, path: str, line: int) -> NoReturn:
+    m = UNPRINTABLE.search(value)
+    assert m is not None
+    raise YamlError(
+        f"the quoted text holds the character U+{ord(m.group()):04X} as an escape; a file"
+        " may not hold it raw and promptreg refuses it escaped too: remove it",
+        path,
+        line,
+        code="yaml-character",
     )

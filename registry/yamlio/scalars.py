@@ -12,6 +12,8 @@ from registry.errors import YamlError
 # Python refuses to parse longer decimal strings; the same bound keeps a hostile number from
 # costing big-int or float-parsing time.
 _MAX_NUMBER_CHARS = 4300
+# Every integer accepted prints in decimal within that limit (2**14000 has 4,215 digits).
+_MAX_INT_BITS = 14_000
 
 
 NULL = "null"
@@ -90,10 +92,16 @@ def _number(kind: str, text: str) -> int | float:
         special = _SPECIAL_FLOATS.get(text)
         return special if special is not None else float(text)
     if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
+        value = int(text[2:], 8)
+    elif text.startswith("0x"):
+        value = int(text[2:], 16)
+    else:
+        value = int(text, 10)
+    # Hex and octal are not bounded by Python's decimal limit, but printing the value is:
+    # 4,000 hex digits make an integer no message or JSON output could show.
+    if value.bit_length() > _MAX_INT_BITS:
+        raise ValueError("it has more than 4,200 decimal digits")
+    return value
 
 
 def _shorten(text: str) -> str:
