@@ -146,6 +146,14 @@ def test_the_key_comes_from_the_named_variable_and_a_blank_one_counts_as_unset()
     assert resolve_api_key(OpenAIConfig(base_url="http://127.0.0.1:1/v1"), {}) is None
 
 
+@pytest.mark.parametrize("value", ["sk-\u00e9t\u00e9", "sk one", "sk-1\x07"])
+def test_a_key_no_header_can_carry_is_refused_without_showing_it(value: str) -> None:
+    config = OpenAIConfig(base_url="https://api.openai.com/v1", api_key_env="K")
+    with pytest.raises(EvaluationError, match=r"\$K holds characters") as caught:
+        resolve_api_key(config, {"K": value})
+    assert value not in str(caught.value)
+
+
 # -- the request body --------------------------------------------------------------------------
 def test_nested_parameters_are_sent_as_plain_json() -> None:
     from types import MappingProxyType
@@ -171,7 +179,10 @@ def test_nested_parameters_are_sent_as_plain_json() -> None:
         ({"name": "m", "model": "x"}, "hr 1.0.0: model.model cannot be a request parameter"),
         ({"name": "m", "stream": True}, "hr 1.0.0: model.stream is not supported"),
         ({"name": "m", "temperature": math.nan}, "model.temperature: nan cannot be sent"),
-        ({"name": "m", "x": {"when": datetime(2026, 1, 1)}}, "model.x.when: a datetime cannot"),
+        (
+            {"name": "m", "x": {"when": datetime(2026, 1, 1)}},
+            "model.x.when: datetime values cannot",
+        ),
     ],
 )
 def test_a_model_block_that_cannot_be_sent_is_refused(

@@ -196,3 +196,12 @@ def test_the_cache_folder_follows_the_platform(
 
 def test_the_default_cache_reads_promptreg_cache_dir(tmp_path: Path) -> None:
     assert ResponseCache.default({"PROMPTREG_CACHE_DIR": str(tmp_path)}).directory == tmp_path
+
+
+def test_a_different_api_key_reads_the_same_entries(server: FakeOpenAI, tmp_path: Path) -> None:
+    config = OpenAIConfig(base_url=server.url)
+    with OpenAIClient(config, cache=ResponseCache(tmp_path), environ={"OPENAI_API_KEY": "a"}) as c:
+        c.complete(MODEL, "hi")
+    with OpenAIClient(config, cache=ResponseCache(tmp_path), environ={"OPENAI_API_KEY": "b"}) as c:
+        assert c.complete(MODEL, "hi").cached is True
+    assert len(server.requests) == 1

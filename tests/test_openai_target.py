@@ -111,6 +111,15 @@ def test_the_judge_config_sends_its_own_model_and_gets_the_verdict(server: FakeO
     assert json.loads(got.text) == {"pass": True, "score": 0.8, "reason": "cites section 4.2"}
 
 
+def test_a_body_json_cannot_carry_is_refused_before_sending(server: FakeOpenAI) -> None:
+    with (
+        _client(server) as client,
+        pytest.raises(EvaluationError, match=r"the request\.seed: object values cannot"),
+    ):
+        client.send({"model": "m", "seed": object(), "messages": []})
+    assert server.requests == []
+
+
 # -- retries and failures ----------------------------------------------------------------------
 def test_a_429_is_retried_honouring_retry_after(server: FakeOpenAI) -> None:
     waits: list[float] = []

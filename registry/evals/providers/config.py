@@ -186,6 +186,11 @@ def resolve_api_key(config: OpenAIConfig, environ: Mapping[str, str] | None = No
     when a remote endpoint's variable is unset or empty."""
     env = os.environ if environ is None else environ
     key = env.get(config.api_key_env, "").strip()
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        raise EvaluationError(
+            f"{config.label}: ${config.api_key_env} holds characters an Authorization header"
+            " cannot carry (spaces, control or non-ASCII characters); check its value"
+        )
     if key:
         return key
     if config.is_local:

@@ -57,7 +57,7 @@ def _json_value(value: Any, where: str) -> Any:
         return {str(k): _json_value(v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise EvaluationError(f"{where}: a {type(value).__name__} cannot be sent as JSON")
+    raise EvaluationError(f"{where}: {type(value).__name__} values cannot be sent as JSON")
 
 
 def _messages(prompt: Prompt) -> list[dict[str, Any]]:
@@ -188,7 +188,9 @@ class OpenAIClient:
 
     def send(self, body: Mapping[str, Any]) -> Completion:
         """POST ``body`` to the endpoint, or answer from the cache; retries 429 and 5xx.
-        Raises ModelCallError when no answer comes."""
+        Raises ModelCallError when no answer comes, EvaluationError for a body JSON cannot
+        carry."""
+        body = _json_value(body, "the request")
         key = None
         if self.cache is not None:
             key = cache_key(self.config.provider, self.config.base_url, body)
@@ -226,7 +228,8 @@ class OpenAIClient:
         data = json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         http = self._client()
-        for attempt in range(1, self.retry.attempts + 1):
+        attempts = max(1, self.retry.attempts)
+        for attempt in range(1, attempts + 1):
             started = time.perf_counter()
             try:
                 response = http.post(url, content=data, headers=headers)
@@ -243,7 +246,7 @@ class OpenAIClient:
             if 200 <= status <= 299:
                 text, usage = parse_reply(label, status, response.content)
                 return Completion(text, latency_ms, usage)
-            if is_retryable(status) and attempt < self.retry.attempts:
+            if is_retryable(status) and attempt < attempts:
                 self._sleep(backoff_delay(self.retry, attempt, response.headers.get("Retry-After")))
                 continue
             tries = f" after {attempt} attempts" if attempt > 1 else ""
