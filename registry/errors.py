@@ -176,6 +176,21 @@ class EvaluationError(RegistryError):
     exit_code = 1
 
 
+class ModelCallError(EvaluationError):
+    """Raised when a model request fails after its retries: an error status, a timeout, a
+    refused connection or a reply that is not a chat completion. The case loop turns it into
+    a failed case. ``target`` is the endpoint's label (``openai@host``), ``status`` the last
+    HTTP status (None when no reply came)."""
+
+    exit_code = 1
+
+    def __init__(self, target: str, reason: str, status: int | None = None) -> None:
+        self.target = target
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{target}: {reason}")
+
+
 class ProblemsReported(RegistryError):
     """Raised by a command that has already printed what it found (``check``, ``status``,
     ``list``, a failed ``eval``): the CLI exits 1 and prints nothing more."""
