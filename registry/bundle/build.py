@@ -1,0 +1,134 @@
+"""``promptreg bundle``: the bundle of one environment, built from one commit's content.
+
+The bundle is read from the commit (default HEAD), never from the working tree, so the same
+commit always gives the same bytes and an uncommitted edit cannot ship. Before anything is
+written, the files the bundle depends on (the settings, the environment's pointers and the
+versions they name) go through ``check``'s own rules at that commit: a bundle never ships
+what ``promptreg check`` refuses.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry.errors import EnvironmentNotConfiguredError, NotFoundError, ValidationError
+from registry.ids import validate_environment
+from registry.models import Problem, PromptVersion
+from registry.paths import DEPLOYMENTS, PROMPTS, SETTINGS, version_path
+from registry.view import RegistryView
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    """The bytes of a bundle and what they hold."""
+
+    data: bytes
+    environment: str
+    commit: str
+    committed_at: str
+    sha256: str
+    prompts: int
+
+
+def build_bundle(root: Path, environment: str, rev: str = "HEAD") -> BuiltBundle:
+    """The bundle of ``environment`` at ``rev``; raises ValidationError listing every problem
+    of the files it depends on (one per line), EnvironmentNotConfiguredError for an
+    environment the commit's settings lack, NotFoundError for a revision naming no commit."""
+    from registry.gitio.repo import is_work_tree
+    from registry.gitio.run import rev_parse
+    from registry.sources import GitSource
+
+    validate_environment(environment)
+    if not is_work_tree(root):
+        raise NotFoundError(f"{root} is not a git work tree; a bundle is built from a commit")
+    commit = rev_parse(root, rev)
+    if commit is None:
+        raise NotFoundError(f"git revision {rev!r} names no commit in {root}")
+    view = RegistryView(GitSource(root, commit), schema=True)
+    try:
+        versions = _served_versions(view, environment, commit)
+    finally:
+        view.source.close()
+    from registry.bundle.document import digest_of, encode
+
+    when = committed_at(root, commit)
+    data = encode(environment, commit, when, versions)
+    digest = digest_of(data)
+    assert digest is not None  # encode writes the sha256 its bytes have
+    return BuiltBundle(data, environment, commit, when, digest, len(versions))
+
+
+def _served_versions(view: RegistryView, environment: str, commit: str) -> list[PromptVersion]:
+    settings = view.settings_result()
+    if settings.problems:
+        raise _refused(settings.problems, environment, commit)
+    assert settings.record is not None
+    if settings.record.get(environment) is None:
+        raise EnvironmentNotConfiguredError(
+            f"environment {environment!r} is not configured in {SETTINGS} at commit"
+            f" {commit[:12]}; configured: {', '.join(settings.record.names)}"
+        )
+    folder = f"{DEPLOYMENTS}/{environment}/"
+    paths = {SETTINGS} | {e.path for e in view.entries() if e.path.startswith(folder)}
+    pointers = sorted(pid for env, pid in view.pointer_index() if env == environment)
+    for pid in pointers:
+        ptr = view.pointer(environment, pid)
+        if ptr is not None and ptr.version is not None:
+            paths.add(version_path(pid, ptr.version))
+    problems = _check_problems(view, paths)
+    if problems:
+        raise _refused(problems, environment, commit)
+    out = []
+    for pid in pointers:
+        ptr = view.pointer(environment, pid)
+        assert ptr is not None  # it passed the check
+        if ptr.version is None:
+            continue  # a removed deployment (a tombstone): nothing is served
+        v = view.version(pid, ptr.version)
+        assert v is not None
+        out.append(v)
+    return out
+
+
+def _check_problems(view: RegistryView, paths: set[str]) -> list[Problem]:
+    """The errors ``check`` finds in ``paths``, the promotion rules aside: they judge a
+    change, and a bundle ships a state that is already in place."""
+    from registry.check.rules import check_view
+
+    found = check_view(view, sorted(paths), promotions=set(), evidence=None)
+    return [p for p in found if p.is_error and p.path in paths]
+
+
+def _refused(problems: list[Problem], environment: str, commit: str) -> ValidationError:
+    head = (
+        f"no bundle of {environment} written: promptreg check refuses {len(problems)}"
+        f" problem(s) at commit {commit[:12]}:"
+    )
+    return ValidationError("\n".join([head, *(str(p) for p in problems)]), problems)
+
+
+def committed_at(root: Path, commit: str) -> str:
+    """The committer date of ``commit`` in UTC, as RFC 3339."""
+    from registry.gitio.run import run_git
+
+    out = run_git(root, "log", "-1", "--format=%ct", commit, "--").strip()
+    try:
+        seconds = int(out)
+    except ValueError:
+        raise ValidationError(f"commit {commit[:12]} has no readable committer date") from None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def uncommitted_changes(root: Path) -> list[str]:
+    """The registry files (settings, prompts/, deployments/) whose working-tree state differs
+    from HEAD: what a bundle of HEAD leaves out."""
+    from registry.gitio.run import run_git
+
+    out = run_git(
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--", SETTINGS,
+        PROMPTS, DEPLOYMENTS,
+    )  # fmt: skip
+    records = out.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({r[3:] for r in records if len(r) > 3})
