@@ -232,3 +232,14 @@ def test_a_folder_without_git_is_refused(tmp_path: Path) -> None:
 
 def test_env_is_required(reg: Path) -> None:
     assert run_cli("-C", str(reg), "bundle").returncode == 2
+
+
+def test_a_version_check_refuses_for_its_placeholders_is_refused(reg: Path) -> None:
+    """check's rules beyond the policy: 1.1.0 takes a placeholder 1.0.0 did not."""
+    write(reg, "prompts/hello/1.1.0.yaml", version_yaml("hello", "1.1.0", "Hello {query} {name}\n"))
+    commit_all(reg, "a breaking minor")
+    done = run_cli("-C", str(reg), "bundle", "--env", "production")
+    assert done.returncode == 1
+    assert "prompts/hello/1.1.0.yaml" in done.stderr and "breaking-variables" in done.stderr
+    check = run_cli("-C", str(reg), "check", "--all")
+    assert check.returncode == 1 and "breaking-variables" in check.stdout + check.stderr
