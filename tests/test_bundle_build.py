@@ -234,12 +234,17 @@ def test_env_is_required(reg: Path) -> None:
     assert run_cli("-C", str(reg), "bundle").returncode == 2
 
 
-def test_a_version_check_refuses_for_its_placeholders_is_refused(reg: Path) -> None:
-    """check's rules beyond the policy: 1.1.0 takes a placeholder 1.0.0 did not."""
+def test_a_committed_placeholder_change_within_a_major_does_not_stop_a_bundle(reg: Path) -> None:
+    """As check of the commit: both versions are released there, so the change stays."""
     write(reg, "prompts/hello/1.1.0.yaml", version_yaml("hello", "1.1.0", "Hello {query} {name}\n"))
     commit_all(reg, "a breaking minor")
+    assert run_cli("-C", str(reg), "check", "--all").returncode == 0
+    assert run_cli("-C", str(reg), "bundle", "--env", "production").returncode == 0
+
+
+def test_an_unexpected_file_among_the_pointers_is_refused(reg: Path) -> None:
+    write(reg, "deployments/production/notes.txt", "hello\n")
+    commit_all(reg, "a stray file")
     done = run_cli("-C", str(reg), "bundle", "--env", "production")
     assert done.returncode == 1
-    assert "prompts/hello/1.1.0.yaml" in done.stderr and "breaking-variables" in done.stderr
-    check = run_cli("-C", str(reg), "check", "--all")
-    assert check.returncode == 1 and "breaking-variables" in check.stdout + check.stderr
+    assert "deployments/production/notes.txt" in done.stderr

@@ -48,13 +48,11 @@ def build_bundle(root: Path, environment: str, rev: str = "HEAD") -> BuiltBundle
     commit = rev_parse(root, rev)
     if commit is None:
         raise NotFoundError(f"git revision {rev!r} names no commit in {root}")
-    # The runtime's schema interpreter: the same rules and messages as jsonschema
-    # (tests/test_decode_agreement.py), in a fraction of the time.
-    view = RegistryView(_Prefetching(root, commit, environment))
+    source = _Prefetching(root, commit, environment)
     try:
-        versions = _served_versions(view, environment, commit)
+        versions = _served_versions(source, environment, commit)
     finally:
-        view.source.close()
+        source.close()
     from registry.bundle.document import digest_of, encode
 
     when = committed_at(root, commit)
@@ -64,8 +62,12 @@ def build_bundle(root: Path, environment: str, rev: str = "HEAD") -> BuiltBundle
     return BuiltBundle(data, environment, commit, when, digest, len(versions))
 
 
-def _served_versions(view: RegistryView, environment: str, commit: str) -> list[PromptVersion]:
-    settings = view.settings_result()
+def _served_versions(source: _Prefetching, environment: str, commit: str) -> list[PromptVersion]:
+    """The versions the environment's pointers name, once check's rules pass on the settings,
+    those pointers and those versions."""
+    source.prefetch(e.path for e in source.entries())
+    pointers = RegistryView(source)
+    settings = pointers.settings_result()
     if settings.problems:
         raise _refused(settings.problems, environment, commit)
     assert settings.record is not None
@@ -74,57 +76,52 @@ def _served_versions(view: RegistryView, environment: str, commit: str) -> list[
             f"environment {environment!r} is not configured in {SETTINGS} at commit"
             f" {commit[:12]}; configured: {', '.join(settings.record.names)}"
         )
-    folder = f"{DEPLOYMENTS}/{environment}/"
-    paths = {SETTINGS} | {e.path for e in view.entries() if e.path.startswith(folder)}
-    pointers = sorted(pid for env, pid in view.pointer_index() if env == environment)
-    source = view.source
-    assert isinstance(source, _Prefetching)
-    source.prefetch(paths)
-    index = view.version_index()
-    neighbours: set[str] = set()
-    for pid in pointers:
-        ptr = view.pointer(environment, pid)
-        if ptr is not None and ptr.version is not None:
-            paths.add(version_path(pid, ptr.version))
-            neighbours |= _beside(pid, ptr.version, index.get(pid, []))
-    # check compares a version with the ones beside it (a placeholder added within a major).
-    source.prefetch(paths | neighbours)
-    problems = _check_problems(view, paths)
+    named = [
+        p
+        for _, pid in sorted(pointers.pointer_index())
+        if (p := pointers.pointer(environment, pid))
+    ]
+    source.show({version_path(p.prompt_id, p.version) for p in named if p.version is not None})
+    # A view of exactly those files: check judges all of them and nothing else. The runtime's
+    # schema interpreter gives jsonschema's verdicts and messages (test_decode_agreement.py)
+    # in a fraction of the time.
+    view = RegistryView(source)
+    problems = _check_problems(view)
     if problems:
         raise _refused(problems, environment, commit)
     out = []
-    for pid in pointers:
-        ptr = view.pointer(environment, pid)
-        assert ptr is not None  # it passed the check
+    for ptr in named:
         if ptr.version is None:
             continue  # a removed deployment (a tombstone): nothing is served
-        v = view.version(pid, ptr.version)
-        assert v is not None
+        v = view.version(ptr.prompt_id, ptr.version)
+        assert v is not None  # it passed the check
         out.append(v)
     return out
 
 
-def _beside(prompt_id: str, version: str, versions: list[str]) -> set[str]:
-    """The version files before and after ``version`` in SemVer order."""
-    if version not in versions:
-        return set()
-    i = versions.index(version)
-    return {version_path(prompt_id, v) for v in versions[max(0, i - 1) : i + 2]}
-
-
 class _Prefetching(GitSource):
-    """The files of a commit one environment's bundle depends on: the settings, the prompt
-    versions and that environment's pointers (the other environments' are not listed, so
-    check does not judge them), fetched in a few pipelined cat-file requests."""
+    """The files of a commit that one environment's bundle depends on: the settings, that
+    environment's pointers and the versions shown (``show``), fetched in pipelined cat-file
+    requests. The other environments and versions are not listed, so check judges none of
+    them: a bundle ships this environment's versions only."""
 
     def __init__(self, root: Path, commit: str, environment: str) -> None:
         super().__init__(root, commit)
         self._folder = f"{DEPLOYMENTS}/{environment}/"
+        self._shown: set[str] = set()
         self._blobs: dict[str, bytes] = {}
 
+    def show(self, versions: set[str]) -> None:
+        """List these version files too, and fetch them."""
+        self._shown |= versions
+        self.prefetch(versions)
+
     def entries(self) -> list[Entry]:
-        keep = (SETTINGS, f"{PROMPTS}/", self._folder)
-        return [e for e in super().entries() if e.path.startswith(keep)]
+        return [
+            e
+            for e in super().entries()
+            if e.path == SETTINGS or e.path.startswith(self._folder) or e.path in self._shown
+        ]
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Fetch the regular files among ``paths`` in one request."""
@@ -134,17 +131,17 @@ class _Prefetching(GitSource):
         self._blobs.update((p, b) for p, b in zip(wanted, found, strict=True) if b is not None)
 
     def load(self, path: str) -> Loaded | None:
-        data = self._blobs.pop(path, None)
+        data = self._blobs.get(path)
         return super().load(path) if data is None else load_yaml_bytes(data, path)
 
 
-def _check_problems(view: RegistryView, paths: set[str]) -> list[Problem]:
-    """The errors ``check`` finds in ``paths``, the promotion rules aside: they judge a
-    change, and a bundle ships a state that is already in place."""
+def _check_problems(view: RegistryView) -> list[Problem]:
+    """The errors ``check`` finds in the view, the promotion rules aside: they judge a
+    change, and a bundle ships a state already in place (as check of a commit, it compares
+    no version with the released ones beside it)."""
     from registry.check.rules import check_view
 
-    found = check_view(view, sorted(paths), promotions=set(), evidence=None)
-    return [p for p in found if p.is_error and p.path in paths]
+    return [p for p in check_view(view, None, promotions=set(), evidence=None) if p.is_error]
 
 
 def _refused(problems: list[Problem], environment: str, commit: str) -> ValidationError:
