@@ -248,3 +248,19 @@ def test_an_unexpected_file_among_the_pointers_is_refused(reg: Path) -> None:
     done = run_cli("-C", str(reg), "bundle", "--env", "production")
     assert done.returncode == 1
     assert "deployments/production/notes.txt" in done.stderr
+
+
+def test_a_real_process_writes_the_exact_bytes_and_refuses_without_a_traceback(
+    reg: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "registry", "-C", str(reg), "bundle", "--env", "production"]
+    done = subprocess.run(argv, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == build_bundle(reg, "production").data
+    refused = subprocess.run([*argv[:-1], "qa"], capture_output=True, timeout=120)
+    assert refused.returncode == 1
+    assert b"not configured" in refused.stderr and b"Traceback" not in refused.stderr
+    assert refused.stdout == b""

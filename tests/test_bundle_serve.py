@@ -460,3 +460,22 @@ def test_in_place_rewrites_under_concurrent_readers_never_serve_a_torn_bundle(
     assert problems == []
     assert _served(reg, "production") == generations[-1]
     assert reg.last_error is None
+
+
+def test_serving_a_bundle_stays_light(tmp_path: Path) -> None:
+    """An application reading a bundle loads neither jsonschema, git, click nor rfc8785."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "bundle.json"
+    path.write_bytes(bundle_bytes("1.0.0"))
+    code = (
+        "import sys, registry; r = registry.PromptRegistry(sys.argv[1]);"
+        " assert r.get_active('alpha', 'production').version == '1.0.0';"
+        " print(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('git', 'jsonschema', 'click', 'rfc8785')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
