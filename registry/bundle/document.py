@@ -117,8 +117,7 @@ def digest_of(data: bytes) -> str | None:
 def decode(data: bytes, where: str) -> Bundle:
     """The bundle in ``data`` (read from ``where``), verified: its sha256, JSON and schema;
     raises ValidationError naming ``where`` and what is wrong."""
-    m = _TAIL.search(data)
-    if m is None:
+    if _TAIL.search(data) is None:
         raise ValidationError(
             f"{where}: not a complete promptreg bundle: it does not end with its sha256 member"
             " (truncated, or not written by `promptreg bundle`)"
