@@ -174,6 +174,19 @@ def test_a_broken_version_file_is_refused_naming_it(reg: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_removed_deployment_is_left_out(reg: Path) -> None:
+    """A tombstone (version null, action remove): nothing is served there, so the bundle
+    holds nothing for the prompt."""
+    done = run_cli(
+        "-C", str(reg), "undeploy", "hello", "--env", "production", "--reason", "Retired",
+        "--by", "Dana Reyes <dana@example.com>", "--commit",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "version: null" in (reg / "deployments/production/hello.yaml").read_text()
+    doc = json.loads(build_bundle(reg, "production").data)
+    assert sorted(doc["prompts"]) == ["chat"]
+
+
 def test_problems_outside_the_environment_do_not_stop_its_bundle(reg: Path) -> None:
     write(reg, "deployments/staging/hello.yaml", pointer_yaml("hello", "staging", "9.0.0"))
     commit_all(reg, "broken staging pointer")

@@ -134,20 +134,19 @@ def test_a_bundle_answers_as_the_checkout_it_was_built_from(tmp_path: Path) -> N
     for pid in PROMPTS:
         write(repo, f"prompts/{pid}/1.0.0.yaml", version_yaml(pid, "1.0.0", f"{pid}: {{q}}\n"))
         write(repo, f"deployments/production/{pid}.yaml", pointer_yaml(pid, "production", "1.0.0"))
-    write(repo, "prompts/example/1.0.0.yaml", (Path(__file__).parent.parent / "prompts"
-          / "hr_query_system_prompt" / "1.0.0.yaml").read_text().replace(
-              "hr_query_system_prompt", "example"))  # fmt: skip
-    write(
-        repo, "deployments/production/example.yaml", pointer_yaml("example", "production", "1.0.0")
-    )
+    # The example registry's evaluated version, with its evaluation record.
+    example = Path(__file__).parent.parent / "prompts" / "hr_query_system_prompt" / "1.0.0.yaml"
+    write(repo, "prompts/hr_query_system_prompt/1.0.0.yaml", example.read_text())
+    pointer = pointer_yaml("hr_query_system_prompt", "production", "1.0.0")
+    write(repo, "deployments/production/hr_query_system_prompt.yaml", pointer)
     commit_all(repo, "registry")
     out = tmp_path / "production.json"
     out.write_bytes(build_bundle(repo, "production").data)
     checkout, bundle = PromptRegistry(repo), PromptRegistry(out)
-    for pid in (*PROMPTS, "example", "absent"):
+    for pid in (*PROMPTS, "hr_query_system_prompt", "absent"):
         assert bundle.get_active(pid, "production") == checkout.get_active(pid, "production")
-    example = bundle.get_active("example", "production")
-    assert example is not None and example.evaluation is not None
+    tested = bundle.get_active("hr_query_system_prompt", "production")
+    assert tested is not None and tested.evaluation is not None and tested.is_tested
 
 
 def test_writes_and_history_raise_a_clear_error(tmp_path: Path) -> None:
@@ -157,6 +156,7 @@ def test_writes_and_history_raise_a_clear_error(tmp_path: Path) -> None:
     calls = [
         lambda: reg.deploy("alpha", "1.0.0", "production", "me"),
         lambda: reg.rollback("alpha", "production", "me"),
+        lambda: reg.undeploy("alpha", "production", "me", reason="retired"),
         lambda: reg.register(_versions("2.0.0")[0]),
         lambda: reg.history("alpha", "production"),
         lambda: reg.get_version("alpha", "1.0.0"),

@@ -137,6 +137,7 @@ class BundleRegistry(PromptRegistry):
     register = _not_served("register")
     deploy = _not_served("deploy")
     rollback = _not_served("rollback")
+    undeploy = _not_served("undeploy")
     evaluate = _not_served("evaluate")
 
     def _refuse(self, what: str) -> NoReturn:
