@@ -110,6 +110,7 @@ class _Prefetching(GitSource):
         self._folder = f"{DEPLOYMENTS}/{environment}/"
         self._shown: set[str] = set()
         self._blobs: dict[str, bytes] = {}
+        self._all: list[Entry] | None = None
 
     def show(self, versions: set[str]) -> None:
         """List these version files too, and fetch them."""
@@ -117,9 +118,11 @@ class _Prefetching(GitSource):
         self.prefetch(versions)
 
     def entries(self) -> list[Entry]:
+        if self._all is None:
+            self._all = super().entries()
         return [
             e
-            for e in super().entries()
+            for e in self._all
             if e.path == SETTINGS or e.path.startswith(self._folder) or e.path in self._shown
         ]
 
