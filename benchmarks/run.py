@@ -24,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bundle_bench import measure_bundle
 from cli_bench import (
     measure_check_all,
     measure_history,
@@ -57,6 +58,7 @@ MEASUREMENTS: list[tuple[str, str, Measure]] = [
     ("import", "import registry", measure_import),
     ("first", "first get_active", measure_first_call),
     ("warm", "warm get_active", measure_warm),
+    ("bundle", "promptreg bundle", measure_bundle),
     ("fresh", "freshness", measure_freshness),
 ]
 GROUPS = [g for g, _, _ in MEASUREMENTS] + ["gto"]

@@ -1,8 +1,8 @@
 """Reader processes of the benchmark: each loads promptreg in a fresh interpreter.
 
-    python workers.py first|warm|poll '{"path": ..., "prompt": ..., "env": ..., ...}'
+    python workers.py first|warm|reload|poll '{"path": ..., "prompt": ..., "env": ..., ...}'
 
-``first`` and ``warm`` print one JSON object; ``poll`` prints ``ready V``, then
+``first``, ``warm`` and ``reload`` print one JSON object; ``poll`` prints ``ready V``, then
 ``seen V MONOTONIC_NS`` on every change it observes, until its stdin closes.
 Nothing here imports promptreg before the timed region starts; peak memory is taken by
 launcher.py, which starts these processes.
@@ -94,12 +94,36 @@ def poll(args: dict[str, Any]) -> None:
     reg.close()
 
 
+def reload(args: dict[str, Any]) -> dict[str, Any]:
+    """Time reload() after the bundle at ``path`` is replaced, alternately by ``other`` and
+    by itself again; ends serving the original file."""
+    import os
+    from pathlib import Path
+
+    reg = open_registry(args)
+    path = Path(args["path"])
+    blobs = [path.read_bytes(), Path(args["other"]).read_bytes()]
+    tmp = path.with_name(f".{path.name}.swap")
+    times = []
+    for i in range(args["rounds"] // 2 * 2):
+        tmp.write_bytes(blobs[(i + 1) % 2])
+        os.replace(tmp, path)
+        start = time.perf_counter()
+        swapped = reg.reload()
+        times.append((time.perf_counter() - start) * 1e3)
+        if not swapped:
+            raise SystemExit(f"reload() did not take the replaced bundle: {reg.last_error}")
+    found = reg.get_active(args["prompt"], args["env"])
+    reg.close()
+    return {"reload_ms": times, "version": version_of(found)}
+
+
 def main(argv: list[str]) -> int:
     mode, args = argv[1], json.loads(argv[2])
     if mode == "poll":
         poll(args)
     else:
-        print(json.dumps({"first": first, "warm": warm}[mode](args)))
+        print(json.dumps({"first": first, "warm": warm, "reload": reload}[mode](args)))
     return 0
 
 

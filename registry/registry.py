@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +33,27 @@ class PromptRegistry(SnapshotServing):
     seconds when HEAD (or the files) change; a broken update keeps the last good snapshot
     serving and sets ``last_error``. ``source="files"`` reads the working tree instead of
     HEAD (what the CLI does, so uncommitted edits are seen).
+
+    A path to a bundle file (``promptreg bundle``), or to a folder holding one, gives a
+    ``registry.bundle.serve.BundleRegistry``, which serves ``get_active`` with the same
+    promises.
     """
+
+    def __new__(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        refresh_interval: float = 0.5,
+        source: SourceMode = "auto",
+    ) -> PromptRegistry:
+        if cls is PromptRegistry and path is not None and source == "auto":
+            from registry.bundle.read import names_bundle
+
+            if names_bundle(path):
+                from registry.bundle.serve import BundleRegistry
+
+                return object.__new__(BundleRegistry)
+        return object.__new__(cls)
 
     # -- reads -----------------------------------------------------------------------------------
     def get_active(self, prompt_id: str, environment: str) -> PromptVersion | None:

@@ -13,7 +13,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from registry.ids import is_valid_id, is_valid_version
-from registry.schema.files import schema_id
+from registry.schema.files import DOCUMENT_KINDS, schema_id
 from registry.schema.validate import KINDS, format_path, load_schema, schema_errors
 from registry.yamlio.load import load_yaml_bytes
 
@@ -91,7 +91,7 @@ def _is_object_schema(schema: dict[str, Any]) -> bool:
 
 def test_schema_files_are_exactly_the_kinds() -> None:
     on_disk = {p.name for p in SCHEMA_DIR.glob("*.json")}
-    assert on_disk == {f"{kind}.schema.json" for kind in KINDS}
+    assert on_disk == {f"{kind}.schema.json" for kind in (*KINDS, *DOCUMENT_KINDS)}
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -16,6 +16,9 @@ from pathlib import Path
 from registry.errors import RegistryError
 
 KINDS = ("prompt-version", "deployment", "eval-suite", "settings")
+# Documents promptreg writes rather than files of a registry: no modeline, no editor glob and
+# no copy in a registry's schemas/ folder (a bundle is read by programs, not edited).
+DOCUMENT_KINDS = ("bundle",)
 SCHEMAS_DIR = "schemas"
 # The schemas' ``$id``: a stable name for each schema, not an address anything serves.
 SCHEMA_ID_BASE = "https://promptreg.dev/schemas/"
@@ -37,8 +40,9 @@ _SOURCE_DIR = _PACKAGE_DIR.parent.parent / SCHEMAS_DIR
 
 def schema_filename(kind: str) -> str:
     """``<kind>.schema.json``; raises ValueError for a kind that is not one of KINDS."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown schema kind {kind!r}: use one of {', '.join(KINDS)}")
+    if kind not in KINDS and kind not in DOCUMENT_KINDS:
+        known = ", ".join((*KINDS, *DOCUMENT_KINDS))
+        raise ValueError(f"unknown schema kind {kind!r}: use one of {known}")
     return f"{kind}.schema.json"
 
 
