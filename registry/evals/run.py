@@ -3,8 +3,10 @@
 Each case renders the version with the case's ``vars``. The judged output is the rendered
 text itself (for chat prompts: the message contents joined with a blank line, ``"\\n\\n"``),
 or, when the suite names a ``target``, the string that ``target(rendered, case)`` returns
-(``case`` is ``{"name", "vars"}``);
-that hook is where a team calls its model.
+(``case`` is ``{"name", "vars"}``), or with ``target: {provider: openai, ...}`` the answer of
+an OpenAI-compatible endpoint to the rendered prompt, sent with the version's ``model:``
+block (registry.evals.outputs and registry.evals.providers). A failed request fails its
+case; an ``llm_rubric`` assertion asks the suite's ``judge:`` model (registry.evals.rubric).
 
 The score is the weighted mean of every assertion of every case (weight 1 unless given, so
 with default weights it is the plain mean), rounded to 6 decimals so float noise never
