@@ -365,9 +365,7 @@ def test_load_suite_refuses_what_check_refuses(tmp_path: Path) -> None:
 def test_a_failed_request_exits_1_without_a_traceback_from_a_real_interpreter(
     repo: Path, server: FakeOpenAI
 ) -> None:
-    server.script(Reply(503, error_body("warming up"), {"Retry-After": "0"}), *[
-        Reply(503, error_body("warming up"), {"Retry-After": "0"}) for _ in range(3)
-    ])  # fmt: skip
+    server.script(*[Reply(503, error_body("warming up"), {"Retry-After": "0"})] * 4)
     _registry(repo, _target(server))
     proc = run_cli("-C", str(repo), "eval", PID, "1.0.0", real=True)
     assert proc.returncode == 1
