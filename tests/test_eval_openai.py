@@ -219,6 +219,18 @@ def test_a_malformed_reply_fails_the_case(repo: Path, server: FakeOpenAI) -> Non
     assert "HTTP 200, but the reply is not JSON: <html>gateway</html>" in out["cases"][0]["error"]
 
 
+def test_a_refused_connection_fails_the_case(repo: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once it is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _registry(repo, f"target: {{provider: openai, base_url: 'http://127.0.0.1:{port}/v1'}}\n")
+    code, out, _ = _eval(repo, "--no-record")
+    assert code == 1
+    assert out["cases"][0]["error"].startswith(f"target openai@127.0.0.1:{port}: cannot connect")
+
+
 def test_one_failed_case_does_not_stop_the_others(repo: Path, server: FakeOpenAI) -> None:
     server.script(Reply(400, error_body("bad request")))
     second = CASE.replace("cases:\n", "").replace("name: cites", "name: second")
