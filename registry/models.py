@@ -69,7 +69,7 @@ class Evaluation:
     # What answered: ``openai@host[:port]`` or a hook's ``module:function`` (None: the
     # rendered prompt itself was judged, or a record written before targets were named).
     target: str | None = None
-    # The model name of the suite's judge (llm_rubric), when it has one.
+    # The model name of the suite's judge, when an llm_rubric assertion called it.
     judge: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -322,7 +322,10 @@ def test_a_hook_target_is_recorded_as_module_function(repo: Path) -> None:
 
 
 def test_without_a_target_the_record_names_none(repo: Path) -> None:
-    _registry(repo, "", cases=CASE.replace("'echo:'", "'Question:'"))
+    # A judge that no llm_rubric assertion calls is not named either.
+    _registry(
+        repo, "judge: {provider: openai, model: m}\n", cases=CASE.replace("'echo:'", "'Question:'")
+    )
     assert run_cli("-C", str(repo), "eval", PID, "1.0.0").returncode == 0
     evaluation = PromptRegistry(repo).read_version(PID, "1.0.0").evaluation
     assert evaluation is not None and (evaluation.target, evaluation.judge) == (None, None)

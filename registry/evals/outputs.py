@@ -132,10 +132,6 @@ def _open_client(
     return stack.enter_context(client)
 
 
-def _uses_rubric(suite: Suite) -> bool:
-    return any(a.type == "llm_rubric" for c in suite.cases for a in c.assertions)
-
-
 @contextmanager
 def model_clients(
     version: PromptVersion, suite: Suite, *, cache: bool = True
@@ -154,7 +150,7 @@ def model_clients(
             # Checked once, here, so a version without model.name fails before any case.
             build_request(version.model, "", what=version_path(version.prompt_id, version.version))
             client = _open_client(stack, suite.model_target, "target", suite, cache)
-        if _uses_rubric(suite):
+        if suite.uses_rubric:
             if suite.judge is None or suite.judge.model is None:
                 raise EvaluationError(
                     f"{suite.path}: llm_rubric assertions need the suite's judge model; add"

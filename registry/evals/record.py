@@ -89,8 +89,9 @@ def record_target(suite: Suite) -> str | None:
 
 
 def record_judge(suite: Suite) -> str | None:
-    """The judge model the record names: the suite's ``judge.model``, when it has a judge."""
-    return suite.judge.model if suite.judge is not None else None
+    """The judge model the record names: the suite's ``judge.model``, when an llm_rubric
+    assertion called it."""
+    return suite.judge.model if suite.judge is not None and suite.uses_rubric else None
 
 
 def _inside(root: Path, suite: str) -> str:

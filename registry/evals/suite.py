@@ -82,12 +82,14 @@ class Suite:
     judge: Endpoint | None = None
 
     @property
+    def uses_rubric(self) -> bool:
+        """Whether a case has an ``llm_rubric`` assertion (the judge is then called)."""
+        return any(a.type == "llm_rubric" for c in self.cases for a in c.assertions)
+
+    @property
     def calls_models(self) -> bool:
         """Whether a run sends model requests (a model target or an llm_rubric judge)."""
-        return self.model_target is not None or (
-            self.judge is not None
-            and any(a.type == "llm_rubric" for c in self.cases for a in c.assertions)
-        )
+        return self.model_target is not None or (self.judge is not None and self.uses_rubric)
 
 
 def regex_problem(pattern: str) -> str | None:
