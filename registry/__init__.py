@@ -2,6 +2,7 @@
 
 from registry.errors import (
     AlreadyExistsError,
+    CaseError,
     EnvironmentNotConfiguredError,
     EvaluationError,
     GitError,
@@ -36,6 +37,7 @@ DISTRIBUTION = "promptreg-git"
 __all__ = [
     "DISTRIBUTION",
     "AlreadyExistsError",
+    "CaseError",
     "EnvironmentNotConfiguredError",
     "Evaluation",
     "EvaluationError",

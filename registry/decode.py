@@ -109,7 +109,7 @@ def _evaluation(raw: dict[str, Any] | None) -> Evaluation | None:
         return None
     return Evaluation(
         raw["suite"], float(raw["threshold"]), raw["fingerprint"], raw["evaluated_at"],
-        raw["evaluated_by"],
+        raw["evaluated_by"], target=raw.get("target"), judge=raw.get("judge"),
     )  # fmt: skip
 
 

@@ -191,6 +191,14 @@ class ModelCallError(EvaluationError):
         super().__init__(f"{target}: {reason}")
 
 
+class CaseError(EvaluationError):
+    """Raised inside an evaluation when one case's output cannot be produced (its render, its
+    target hook or its model request failed); the case loop records the message as that
+    case's error and goes on with the next case."""
+
+    exit_code = 1
+
+
 class ProblemsReported(RegistryError):
     """Raised by a command that has already printed what it found (``check``, ``status``,
     ``list``, a failed ``eval``): the CLI exits 1 and prints nothing more."""

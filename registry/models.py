@@ -66,16 +66,26 @@ class Evaluation:
     fingerprint: str
     evaluated_at: str
     evaluated_by: str
+    # What answered: ``openai@host[:port]`` or a hook's ``module:function`` (None: the
+    # rendered prompt itself was judged, or a record written before targets were named).
+    target: str | None = None
+    # The model name of the suite's judge, when an llm_rubric assertion called it.
+    judge: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain mapping in file order."""
-        return {
+        """Plain mapping in file order; ``target`` and ``judge`` only when set."""
+        out: dict[str, Any] = {
             "suite": self.suite,
             "threshold": self.threshold,
             "fingerprint": self.fingerprint,
             "evaluated_at": self.evaluated_at,
             "evaluated_by": self.evaluated_by,
         }
+        if self.target is not None:
+            out["target"] = self.target
+        if self.judge is not None:
+            out["judge"] = self.judge
+        return out
 
 
 @dataclass(frozen=True)

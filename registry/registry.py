@@ -297,13 +297,15 @@ class PromptRegistry(SnapshotServing):
         evaluated_by: str | None = None,
         commit: bool = False,
         progress: Any = None,
+        cache: bool = True,
     ) -> EvalResult:
-        """Run the evaluation suite; on pass (and ``record``) mark the version tested."""
+        """Run the evaluation suite; on pass (and ``record``) mark the version tested.
+        ``cache=False`` asks the model again instead of reading cached answers."""
         from registry.evals.record import evaluate
 
         return evaluate(
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
-            commit=commit, progress=progress,
+            commit=commit, progress=progress, cache=cache,
         )  # fmt: skip
 
 

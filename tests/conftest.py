@@ -40,3 +40,13 @@ def repo(tmp_path: Path) -> Path:
     from tests.testing import init_repo
 
     return init_repo(tmp_path / "repo")
+
+
+@pytest.fixture(autouse=True)
+def _response_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh model-response cache per test: never the developer's, never shared."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("PROMPTREG_CACHE_DIR", str(folder))
+    return folder

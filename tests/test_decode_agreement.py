@@ -54,6 +54,9 @@ LOADER_OWNED: dict[str, dict[str, str]] = {
 # runtime still agree on them (both refuse).
 BEYOND_SCHEMA = {
     "positive/eval-suite/is-json-with-and-without-value": "is_json takes no value but null/true",
+    "positive/eval-suite/target-base-url-with-credentials": "a key belongs in api_key_env",
+    "positive/eval-suite/judge-base-url-with-query": "a base URL has no query",
+    "positive/eval-suite/llm-rubric-without-judge": "llm_rubric needs the suite's judge",
 }
 
 

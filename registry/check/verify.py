@@ -234,11 +234,14 @@ def _verify(
 
 
 def _evaluate(root: Path, r: Record, trusted_modules: Sequence[str]) -> EvalResult:
-    """The one call into the evaluation engine: a run that records nothing."""
+    """The one call into the evaluation engine: a run that records nothing and asks the
+    model again (a cached answer is what the record was made from, not evidence)."""
     from registry.evals.record import evaluate
 
     v = r.version
-    return evaluate(root, v.prompt_id, v.version, record=False, trusted_modules=trusted_modules)
+    return evaluate(
+        root, v.prompt_id, v.version, record=False, trusted_modules=trusted_modules, cache=False
+    )
 
 
 def _unverified(r: Record, why: str) -> Problem:

@@ -60,10 +60,11 @@ def pointer_change_options(f: F) -> F:
 )
 @click.option("--commit", is_flag=True, help="Commit the recorded result.")
 @click.option("--no-record", is_flag=True, help="Run without writing the result.")
+@click.option("--no-cache", is_flag=True, help="Ask the model again; ignore cached answers.")
 @json_option
 @pass_ctx
 def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | None,
-             commit: bool, no_record: bool, as_json: bool) -> None:  # fmt: skip
+             commit: bool, no_record: bool, no_cache: bool, as_json: bool) -> None:  # fmt: skip
     """Run the evaluation suite; on pass mark the version tested."""
     require_person_option(by, "--by", commit and not no_record)
     progress = None
@@ -81,7 +82,7 @@ def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | 
     if suite is not None and not (c.root / suite).is_file():
         raise click.BadParameter(f"{suite} is not a file in {c.root}", param_hint="'--suite'")
     res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
-                         commit=commit, progress=progress)  # fmt: skip
+                         commit=commit, progress=progress, cache=not no_cache)  # fmt: skip
     if as_json:
         emit_json(res.to_dict())
     else:

@@ -1,6 +1,7 @@
 """Judging one output against one assertion: a failing or misbehaving check scores 0 and
 says why. An assertion passes at score 1, except that a ``python`` hook returning a number
-passes when that number reaches the suite's threshold (always above 0)."""
+passes when that number reaches the suite's threshold (always above 0), and an
+``llm_rubric`` assertion scores and passes as the judge model says (registry.evals.rubric)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import EvaluationError
 from registry.evals.imports import Hook, describe_error
 from registry.evals.results import AssertionResult
 from registry.evals.suite import Assertion
+
+if TYPE_CHECKING:
+    from registry.evals.rubric import RubricJudge
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -29,8 +33,13 @@ def judge(
     threshold: float,
     hooks: Mapping[str, Hook],
     patterns: Mapping[str, re.Pattern[str]],
+    *,
+    latency_ms: float | None = None,
+    rubric: RubricJudge | None = None,
 ) -> AssertionResult:
-    """Score one assertion; a failing or misbehaving check scores 0 and says why."""
+    """Score one assertion; a failing or misbehaving check scores 0 and says why.
+    ``latency_ms`` is how long the target took to answer (None without a target);
+    ``rubric`` grades ``llm_rubric`` assertions."""
 
     def result(ok: bool, why: str) -> AssertionResult:
         return AssertionResult(a.type, ok, 1.0 if ok else 0.0, "" if ok else why)
@@ -75,6 +84,10 @@ def judge(
         return result(parsed, why)
     if kind == "python":
         return _judge_python(a, hooks[value], output, variables, threshold)
+    if kind == "llm_rubric":
+        if rubric is None:  # model_clients refuses a suite with llm_rubric and no judge first
+            raise EvaluationError("an llm_rubric assertion needs the suite's judge")
+        return rubric.grade(value, output)
     raise EvaluationError(f"unknown assertion type {kind!r}")  # prepare_hooks rejects it first
 
 

@@ -15,7 +15,10 @@ The evaluation fails (EvaluationError, exit 1) when the child exits without a ve
 longer than the suite's ``timeout``: once the interpreter is up (it sends ``{"ready": true}``,
 within 60 s), the hooks' import gets ``timeout`` seconds, and each case ``timeout`` seconds
 more, so a run takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
-process group is killed then.
+process group is killed then. With a model target or an llm_rubric judge, ``timeout`` bounds
+each wait of a request instead (the client's own timeout fails that case), and a case gets
+``timeout`` seconds plus, for each request it makes, the longest the client can take with its
+retries (``registry.evals.outputs.case_limit``), so a slow endpoint fails cases, not the whole run.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from registry.errors import EvaluationError
+from registry.evals.outputs import case_limit
 from registry.evals.results import CaseResult, case_from_dict
-from registry.evals.suite import Assertion, Case, Suite
+from registry.evals.suite import Assertion, Case, Endpoint, Suite
 from registry.models import Message, PromptVersion
 
 _MAX_ANSWER = 64 * 1024 * 1024  # bytes of answer the parent reads before giving up
@@ -40,7 +44,21 @@ _STARTUP = 60.0  # seconds the interpreter may take to start, on top of the suit
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
-def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, ...]) -> bytes:
+def _endpoint_job(endpoint: Endpoint | None) -> dict[str, Any] | None:
+    return None if endpoint is None else {**endpoint.to_dict(), "line": endpoint.line}
+
+
+def _endpoint_from_job(raw: dict[str, Any] | None) -> Endpoint | None:
+    return None if raw is None else Endpoint(**raw)
+
+
+def _job(
+    version: PromptVersion,
+    suite: Suite,
+    root: Path,
+    trusted: tuple[str, ...],
+    cache: bool = True,
+) -> bytes:
     messages = None
     if version.messages is not None:
         messages = [{"role": m.role, "content": m.content} for m in version.messages]
@@ -62,6 +80,7 @@ def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, .
             "version": version.version,
             "content": version.content,
             "messages": messages,
+            "model": None if version.model is None else dict(version.model),
         },
         "suite": {
             "path": suite.path,
@@ -69,15 +88,19 @@ def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, .
             "threshold": suite.threshold,
             "target": suite.target,
             "target_line": suite.target_line,
+            "timeout": suite.timeout,
+            "model_target": _endpoint_job(suite.model_target),
+            "judge": _endpoint_job(suite.judge),
             "cases": cases,
         },
         "root": str(root.resolve()),
         "trusted": list(trusted),
+        "cache": cache,
     }
     return json.dumps(doc).encode("utf-8")
 
 
-def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[str, ...]]:
+def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[str, ...], bool]:
     from types import MappingProxyType
 
     v = doc["version"]
@@ -87,6 +110,7 @@ def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[st
         v["version"],
         content=v["content"],
         messages=None if messages is None else tuple(Message(**m) for m in messages),
+        model=v["model"],
     )
     s = doc["suite"]
     cases = tuple(
@@ -98,8 +122,12 @@ def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[st
         )
         for c in s["cases"]
     )
-    suite = Suite(s["path"], s["prompt_id"], s["threshold"], s["target"], cases, s["target_line"])
-    return version, suite, Path(doc["root"]), tuple(doc["trusted"])
+    suite = Suite(
+        s["path"], s["prompt_id"], s["threshold"], s["target"], cases, s["target_line"],
+        timeout=s["timeout"], model_target=_endpoint_from_job(s["model_target"]),
+        judge=_endpoint_from_job(s["judge"]),
+    )  # fmt: skip
+    return version, suite, Path(doc["root"]), tuple(doc["trusted"]), bool(doc["cache"])
 
 
 def child_main(fd: int) -> None:
@@ -111,14 +139,14 @@ def child_main(fd: int) -> None:
         out.flush()
 
     job = json.loads(sys.stdin.buffer.read())
-    version, suite, root, trusted = _from_job(job)
+    version, suite, root, trusted, cache = _from_job(job)
     from registry.evals.cases import judge_suite
 
     send({"ready": True})  # the interpreter is up: the suite's timeout starts now
 
     try:
         results = judge_suite(
-            version, suite, root, trusted, lambda done, _: send({"progress": done})
+            version, suite, root, trusted, lambda done, _: send({"progress": done}), cache=cache
         )
     except EvaluationError as exc:
         send({"error": str(exc)})
@@ -198,9 +226,12 @@ def run_in_child(
     root: Path,
     trusted: tuple[str, ...],
     report: Any,
+    *,
+    cache: bool = True,
 ) -> list[CaseResult]:
-    """Run the suite's cases in a child process; ``report(done, total)`` after each case.
-    Raises EvaluationError when the child gives no complete, well-formed verdict in time."""
+    """Run the suite's cases in a child process; ``report(done, total)`` after each case;
+    ``cache=False`` bypasses the response cache. Raises EvaluationError when the child
+    gives no complete, well-formed verdict in time."""
     where = f"{suite.path}: evaluation of {version.prompt_id} {version.version}"
     read_fd, write_fd = os.pipe()
     try:
@@ -214,10 +245,14 @@ def run_in_child(
     reader = _Reader(read_fd)
     total = len(suite.cases)
     try:
-        _send_job(proc.stdin, _job(version, suite, root, trusted))
+        _send_job(proc.stdin, _job(version, suite, root, trusted, cache))
         seen = -2  # -2: starting, -1: importing the hooks, n: n cases done
+        per_case = case_limit(suite)
         while True:
-            limit = max(_STARTUP, suite.timeout) if seen == -2 else suite.timeout
+            if seen == -2:
+                limit = max(_STARTUP, suite.timeout)
+            else:
+                limit = suite.timeout if seen == -1 else per_case
             try:
                 message = reader.line(time.monotonic() + limit)
             except TimeoutError:
@@ -225,9 +260,11 @@ def run_in_child(
                 step = {-2: "starting", -1: "importing its hooks"}.get(
                     seen, f"case {seen + 1} of {total}"
                 )
+                allowed = f"the suite's timeout of {suite.timeout:g}s"
+                if limit != suite.timeout and seen >= 0:
+                    allowed = f"{limit:g}s (the suite's timeout for each request and its retries)"
                 raise EvaluationError(
-                    f"{where} timed out: {step} took longer than the suite's timeout of"
-                    f" {suite.timeout:g}s"
+                    f"{where} timed out: {step} took longer than {allowed}"
                 ) from None
             except ValueError as exc:
                 _kill(proc)

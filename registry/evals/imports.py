@@ -26,9 +26,10 @@ ASSERTION_TYPES = (
     "min_length",
     "max_length",
     "is_json",
+    "llm_rubric",
     "python",
 )
-TEXT_TYPES = ("contains", "not_contains", "equals", "regex")
+TEXT_TYPES = ("contains", "not_contains", "equals", "regex", "llm_rubric")
 LENGTH_TYPES = ("min_length", "max_length")
 Hook = Callable[..., Any]
 

@@ -75,6 +75,25 @@ def _require_committed_hooks(root: Path, prompt_id: str, version: str, suite: Su
         )
 
 
+def record_target(suite: Suite) -> str | None:
+    """What the record names as the target: ``openai@host[:port]`` (the base URL as the run
+    resolves it, ``$OPENAI_BASE_URL`` included), a hook's ``module:function``, or None when
+    the rendered prompt itself is judged. Raises EvaluationError for an unusable config."""
+    from registry.evals.providers.config import decode_config
+
+    endpoint = suite.model_target
+    if endpoint is None:
+        return suite.target
+    where = suite.path if endpoint.line is None else f"{suite.path}:{endpoint.line}"
+    return decode_config(endpoint.to_dict(), timeout=suite.timeout, where=where).label
+
+
+def record_judge(suite: Suite) -> str | None:
+    """The judge model the record names: the suite's ``judge.model``, when an llm_rubric
+    assertion called it."""
+    return suite.judge.model if suite.judge is not None and suite.uses_rubric else None
+
+
 def _inside(root: Path, suite: str) -> str:
     """``suite`` (relative to ``root``, or absolute) as a path inside the registry, refused
     like ``check`` refuses a file outside it: evaluation runs only the registry's suites."""
@@ -102,11 +121,12 @@ def evaluate(
     root: Path, prompt_id: str, version: str, suite: str | None = None, *,
     record: bool = True, evaluated_by: str | None = None, commit: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    trusted_modules: Sequence[str] | None = None,
+    trusted_modules: Sequence[str] | None = None, cache: bool = True,
 ) -> EvalResult:  # fmt: skip
     """Run the suite against the version; on pass (and ``record``) write the evaluation.
     Hooks may import the ``trusted_modules`` (None: the list in ``root``'s own settings; the
-    CI re-run passes the base's, never the pull request's)."""
+    CI re-run passes the base's, never the pull request's). ``cache=False`` asks the model
+    again instead of reading the response cache (``eval --no-cache``, the CI re-run)."""
     from registry.evals.run import run_suite
     from registry.evals.suite import load_suite
     from registry.models import Evaluation
@@ -133,7 +153,10 @@ def evaluate(
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
         )
-    result = run_suite(v, loaded_suite, root, progress, trusted_modules=trusted_modules)
+    target = record_target(loaded_suite)  # before the run: an unusable base URL stops it
+    result = run_suite(
+        v, loaded_suite, root, progress, trusted_modules=trusted_modules, cache=cache
+    )
     if not (result.passed and record):
         return result
     rel = version_path(prompt_id, version)
@@ -149,6 +172,8 @@ def evaluate(
             fingerprint=fingerprint,
             evaluated_at=now_rfc3339(),
             evaluated_by=actor,
+            target=target,
+            judge=record_judge(loaded_suite),
         )
         new_text = set_evaluation_fields(text, True, result.score, evaluation.to_dict(), rel)
         tx = Transaction(root)

@@ -10,7 +10,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AssertionResult:
-    """The outcome of one assertion; ``message`` says why it failed (empty when it passed)."""
+    """The outcome of one assertion; ``message`` says why it failed (empty when it passed;
+    an ``llm_rubric`` assertion carries the judge's reason either way)."""
 
     type: str
     passed: bool
@@ -29,23 +30,28 @@ class AssertionResult:
 
 @dataclass(frozen=True)
 class CaseResult:
-    """The outcome of one case; ``error`` is a render or target failure (all assertions 0)."""
+    """The outcome of one case; ``error`` is a render or target failure (all assertions 0);
+    ``latency_ms`` how long the target took to answer (None without a target)."""
 
     name: str
     score: float
     passed: bool
     assertions: tuple[AssertionResult, ...]
     error: str | None
+    latency_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain mapping for ``eval --json``."""
-        return {
+        """Plain mapping for ``eval --json``; ``latency_ms`` only when a target answered."""
+        out: dict[str, Any] = {
             "name": self.name,
             "score": self.score,
             "passed": self.passed,
             "error": self.error,
             "assertions": [a.to_dict() for a in self.assertions],
         }
+        if self.latency_ms is not None:
+            out["latency_ms"] = self.latency_ms
+        return out
 
 
 @dataclass(frozen=True)
@@ -106,10 +112,16 @@ def case_from_dict(raw: Any) -> CaseResult:
     error = raw.get("error") if isinstance(raw, dict) else None
     if error is not None and not isinstance(error, str):
         raise ValueError("'error' has the wrong type")
+    latency = raw.get("latency_ms") if isinstance(raw, dict) else None
+    if latency is not None:
+        latency = float(_field(raw, "latency_ms", (int, float)))
+        if not (math.isfinite(latency) and latency >= 0):
+            raise ValueError("'latency_ms' is out of range")
     return CaseResult(
         _field(raw, "name", str),
         float(_field(raw, "score", (int, float))),
         _field(raw, "passed", bool),
         tuple(assertion_from_dict(a) for a in _field(raw, "assertions", list)),
         error,
+        latency,
     )

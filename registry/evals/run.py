@@ -3,8 +3,10 @@
 Each case renders the version with the case's ``vars``. The judged output is the rendered
 text itself (for chat prompts: the message contents joined with a blank line, ``"\\n\\n"``),
 or, when the suite names a ``target``, the string that ``target(rendered, case)`` returns
-(``case`` is ``{"name", "vars"}``);
-that hook is where a team calls its model.
+(``case`` is ``{"name", "vars"}``), or with ``target: {provider: openai, ...}`` the answer of
+an OpenAI-compatible endpoint to the rendered prompt, sent with the version's ``model:``
+block (registry.evals.outputs and registry.evals.providers). A failed request fails its
+case; an ``llm_rubric`` assertion asks the suite's ``judge:`` model (registry.evals.rubric).
 
 The score is the weighted mean of every assertion of every case (weight 1 unless given, so
 with default weights it is the plain mean), rounded to 6 decimals so float noise never
@@ -52,7 +54,7 @@ def _scored(case: CaseResult, weights: list[float]) -> CaseResult:
     """The case's score and flag from its assertion scores, as the parent computes them."""
     score = weighted_mean([(w, a.score) for w, a in zip(weights, case.assertions, strict=True)])
     passed = case.error is None and score > 0 and all(a.passed for a in case.assertions)
-    return CaseResult(case.name, score, passed, case.assertions, case.error)
+    return CaseResult(case.name, score, passed, case.assertions, case.error, case.latency_ms)
 
 
 def run_suite(
@@ -62,11 +64,13 @@ def run_suite(
     progress: Callable[[int, int], None] | None = None,
     *,
     trusted_modules: Sequence[str] | None = None,
+    cache: bool = True,
 ) -> EvalResult:
     """Run ``suite`` against ``version`` in a child process; hooks are imported from
     ``root`` (the registry checkout) or from ``trusted_modules`` (default: the list in
     ``root``'s promptreg.yaml) and resolved before any case runs; ``progress(done, total)``
-    is called after each case.
+    is called after each case. Model answers come from the response cache when it holds
+    them, unless ``cache`` is False (the cache is then neither read nor written).
 
     Raises EvaluationError when the suite is for another prompt, a hook is refused or cannot
     be imported, or the child gives no verdict (it exits, crashes or times out).
@@ -83,7 +87,9 @@ def run_suite(
     from registry.evals.child import run_in_child
 
     trusted = tuple(trusted_modules_of(root) if trusted_modules is None else trusted_modules)
-    raw = run_in_child(version, suite, root, trusted, progress or (lambda done, total: None))
+    raw = run_in_child(
+        version, suite, root, trusted, progress or (lambda done, total: None), cache=cache
+    )
     results = [
         _scored(r, [a.weight for a in c.assertions]) for r, c in zip(raw, suite.cases, strict=True)
     ]

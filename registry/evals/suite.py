@@ -36,6 +36,32 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A ``provider: openai`` mapping of a suite's ``target:`` or ``judge:``, as written (the
+    defaults from the environment are resolved when the run starts, by
+    ``registry.evals.providers.config.decode_config``); ``line`` is where it sits."""
+
+    provider: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, str]:
+        """The mapping as written (absent keys left out), for ``decode_config``."""
+        keys = ("provider", "base_url", "api_key_env", "model")
+        return {k: v for k in keys if (v := getattr(self, k)) is not None}
+
+
+def _endpoint(raw: Any, line: int | None) -> Endpoint | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return Endpoint(
+        raw["provider"], raw.get("base_url"), raw.get("api_key_env"), raw.get("model"), line
+    )
+
+
+@dataclass(frozen=True)
 class Suite:
     """A loaded, validated evaluation suite; ``path`` is how messages name the file."""
 
@@ -48,7 +74,22 @@ class Suite:
     # How far a CI re-run's score may differ from the recorded one (check --verify-evaluations).
     tolerance: float = 0.0
     # Seconds each case (and the import of the hooks) may take; see registry.evals.child.
+    # With a model target or judge: seconds each request may wait (retries come on top).
     timeout: float = DEFAULT_TIMEOUT
+    # ``target: {provider: openai, ...}``: the model answers (``target`` is then None).
+    model_target: Endpoint | None = None
+    # ``judge: {provider: openai, model: ...}``: the model grading ``llm_rubric`` assertions.
+    judge: Endpoint | None = None
+
+    @property
+    def uses_rubric(self) -> bool:
+        """Whether a case has an ``llm_rubric`` assertion (the judge is then called)."""
+        return any(a.type == "llm_rubric" for c in self.cases for a in c.assertions)
+
+    @property
+    def calls_models(self) -> bool:
+        """Whether a run sends model requests (a model target or an llm_rubric judge)."""
+        return self.model_target is not None or (self.judge is not None and self.uses_rubric)
 
 
 def regex_problem(pattern: str) -> str | None:
@@ -66,11 +107,24 @@ def regex_problem(pattern: str) -> str | None:
     return None
 
 
+def _endpoint_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """A target or judge mapping the schema admits but no request could use (a base URL
+    with credentials or a query); pure, the environment is read only when a run starts."""
+    from registry.evals.providers.config import config_problems
+
+    if isinstance(data.get("target"), Mapping):
+        yield from config_problems(data["target"], "target")
+    if isinstance(data.get("judge"), Mapping):
+        yield from config_problems(data["judge"], "judge")
+
+
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """What the JSON Schema cannot see: regexes that do not compile, is_json values that
-    would be silently ignored, and duplicate case names (results are reported by name)."""
+    would be silently ignored, duplicate case names (results are reported by name), an
+    unusable target or judge mapping and an llm_rubric assertion without a judge."""
     from registry.schema.validate import format_path
 
+    yield from _endpoint_problems(data)
     seen: set[str] = set()
     for i, case in enumerate(data["cases"]):
         if case["name"] in seen:
@@ -86,6 +140,13 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, 
                     yield where, f"{format_path(where)}: {why}"
             elif item["type"] == "is_json" and value is not None and value is not True:
                 yield where, f"{format_path(where)}: is_json takes no value (got {value!r})"
+            elif item["type"] == "llm_rubric" and data.get("judge") is None:
+                at: tuple[str | int, ...] = ("cases", i, "assert", j)
+                yield (
+                    at,
+                    f"{format_path(at)}: an llm_rubric assertion needs the suite's judge"
+                    " model; add judge: {provider: openai, model: ...} to the suite",
+                )
 
 
 def suite_problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -134,13 +195,16 @@ def load_suite(path: Path, display_path: str) -> Suite:
             )
         )
     target = data.get("target")
+    target_line = loaded.line_of(("target",)) if target is not None else None
     return Suite(
         path=display_path,
         prompt_id=data["prompt_id"],
         threshold=float(data["threshold"]),
-        target=target,
+        target=target if isinstance(target, str) else None,
         cases=tuple(cases),
-        target_line=loaded.line_of(("target",)) if target is not None else None,
+        target_line=target_line,
         tolerance=float(data.get("tolerance", 0)),
         timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
+        model_target=_endpoint(target, target_line),
+        judge=_endpoint(data.get("judge"), loaded.line_of(("judge",))),
     )
