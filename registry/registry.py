@@ -276,13 +276,16 @@ class PromptRegistry(SnapshotServing):
         evaluated_by: str | None = None,
         commit: bool = False,
         progress: Any = None,
+        jobs: int | None = None,
     ) -> EvalResult:
-        """Run the evaluation suite; on pass (and ``record``) mark the version tested."""
+        """Run the evaluation suite, ``jobs`` cases at a time (default 8); on pass (and
+        ``record``) mark the version tested."""
         from registry.evals.record import evaluate
+        from registry.evals.suite import DEFAULT_JOBS
 
         return evaluate(
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
-            commit=commit, progress=progress,
+            commit=commit, progress=progress, jobs=DEFAULT_JOBS if jobs is None else jobs,
         )  # fmt: skip
 
 

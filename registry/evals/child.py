@@ -14,7 +14,8 @@ The evaluation fails (EvaluationError, exit 1) when the child exits without a ve
 (``os._exit(0)`` in a hook, a crash, a signal), sends something malformed, or stays silent
 longer than the suite's ``timeout``: once the interpreter is up (it sends ``{"ready": true}``,
 within 60 s), the hooks' import gets ``timeout`` seconds, and each case ``timeout`` seconds
-more, so a run takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
+more (with ``jobs`` cases at a time: ``timeout`` seconds between two finished cases), so a run
+takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
 process group is killed then.
 """
 
@@ -40,7 +41,9 @@ _STARTUP = 60.0  # seconds the interpreter may take to start, on top of the suit
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
-def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, ...]) -> bytes:
+def _job(
+    version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, ...], jobs: int
+) -> bytes:
     messages = None
     if version.messages is not None:
         messages = [{"role": m.role, "content": m.content} for m in version.messages]
@@ -73,11 +76,12 @@ def _job(version: PromptVersion, suite: Suite, root: Path, trusted: tuple[str, .
         },
         "root": str(root.resolve()),
         "trusted": list(trusted),
+        "jobs": jobs,
     }
     return json.dumps(doc).encode("utf-8")
 
 
-def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[str, ...]]:
+def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[str, ...], int]:
     from types import MappingProxyType
 
     v = doc["version"]
@@ -99,7 +103,7 @@ def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[st
         for c in s["cases"]
     )
     suite = Suite(s["path"], s["prompt_id"], s["threshold"], s["target"], cases, s["target_line"])
-    return version, suite, Path(doc["root"]), tuple(doc["trusted"])
+    return version, suite, Path(doc["root"]), tuple(doc["trusted"]), int(doc["jobs"])
 
 
 def child_main(fd: int) -> None:
@@ -111,19 +115,19 @@ def child_main(fd: int) -> None:
         out.flush()
 
     job = json.loads(sys.stdin.buffer.read())
-    version, suite, root, trusted = _from_job(job)
+    version, suite, root, trusted, jobs = _from_job(job)
     from registry.evals.cases import judge_suite
 
     send({"ready": True})  # the interpreter is up: the suite's timeout starts now
 
     try:
         results = judge_suite(
-            version, suite, root, trusted, lambda done, _: send({"progress": done})
+            version, suite, root, trusted, lambda done, _: send({"progress": done}), jobs
         )
     except EvaluationError as exc:
         send({"error": str(exc)})
         return
-    send({"verdict": [r.to_dict() for r in results]})
+    send({"verdict": [{**r.to_dict(), "seconds": r.seconds} for r in results]})
 
 
 def _command(fd: int) -> list[str]:
@@ -198,8 +202,10 @@ def run_in_child(
     root: Path,
     trusted: tuple[str, ...],
     report: Any,
+    jobs: int = 1,
 ) -> list[CaseResult]:
-    """Run the suite's cases in a child process; ``report(done, total)`` after each case.
+    """Run the suite's cases in a child process, ``jobs`` at a time; ``report(done, total)``
+    after each case.
     Raises EvaluationError when the child gives no complete, well-formed verdict in time."""
     where = f"{suite.path}: evaluation of {version.prompt_id} {version.version}"
     read_fd, write_fd = os.pipe()
@@ -214,7 +220,7 @@ def run_in_child(
     reader = _Reader(read_fd)
     total = len(suite.cases)
     try:
-        _send_job(proc.stdin, _job(version, suite, root, trusted))
+        _send_job(proc.stdin, _job(version, suite, root, trusted, jobs))
         seen = -2  # -2: starting, -1: importing the hooks, n: n cases done
         while True:
             limit = max(_STARTUP, suite.timeout) if seen == -2 else suite.timeout

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from registry.evals.run import EvalResult
     from registry.evals.suite import Suite
 from registry.encode import now_rfc3339
+from registry.evals.suite import DEFAULT_JOBS
 from registry.writer import finish, fresh_view, require_version, writer_actor
 
 
@@ -102,7 +103,7 @@ def evaluate(
     root: Path, prompt_id: str, version: str, suite: str | None = None, *,
     record: bool = True, evaluated_by: str | None = None, commit: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    trusted_modules: Sequence[str] | None = None,
+    trusted_modules: Sequence[str] | None = None, jobs: int = DEFAULT_JOBS,
 ) -> EvalResult:  # fmt: skip
     """Run the suite against the version; on pass (and ``record``) write the evaluation.
     Hooks may import the ``trusted_modules`` (None: the list in ``root``'s own settings; the
@@ -133,7 +134,7 @@ def evaluate(
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
         )
-    result = run_suite(v, loaded_suite, root, progress, trusted_modules=trusted_modules)
+    result = run_suite(v, loaded_suite, root, progress, trusted_modules=trusted_modules, jobs=jobs)
     if not (result.passed and record):
         return result
     rel = version_path(prompt_id, version)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from registry.errors import EvaluationError
 from registry.evals.results import AssertionResult, CaseResult, EvalResult, weighted_mean
-from registry.evals.suite import Suite
+from registry.evals.suite import DEFAULT_JOBS, Suite
 from registry.models import PromptVersion
 
 __all__ = ["AssertionResult", "CaseResult", "EvalResult", "run_suite", "trusted_modules_of"]
@@ -52,7 +52,7 @@ def _scored(case: CaseResult, weights: list[float]) -> CaseResult:
     """The case's score and flag from its assertion scores, as the parent computes them."""
     score = weighted_mean([(w, a.score) for w, a in zip(weights, case.assertions, strict=True)])
     passed = case.error is None and score > 0 and all(a.passed for a in case.assertions)
-    return CaseResult(case.name, score, passed, case.assertions, case.error)
+    return CaseResult(case.name, score, passed, case.assertions, case.error, case.seconds)
 
 
 def run_suite(
@@ -62,11 +62,12 @@ def run_suite(
     progress: Callable[[int, int], None] | None = None,
     *,
     trusted_modules: Sequence[str] | None = None,
+    jobs: int = DEFAULT_JOBS,
 ) -> EvalResult:
     """Run ``suite`` against ``version`` in a child process; hooks are imported from
     ``root`` (the registry checkout) or from ``trusted_modules`` (default: the list in
     ``root``'s promptreg.yaml) and resolved before any case runs; ``progress(done, total)``
-    is called after each case.
+    is called after each case. ``jobs`` cases run at a time (threads in the child).
 
     Raises EvaluationError when the suite is for another prompt, a hook is refused or cannot
     be imported, or the child gives no verdict (it exits, crashes or times out).
@@ -83,7 +84,9 @@ def run_suite(
     from registry.evals.child import run_in_child
 
     trusted = tuple(trusted_modules_of(root) if trusted_modules is None else trusted_modules)
-    raw = run_in_child(version, suite, root, trusted, progress or (lambda done, total: None))
+    if jobs < 1:
+        raise EvaluationError(f"jobs must be at least 1, not {jobs}")
+    raw = run_in_child(version, suite, root, trusted, progress or (lambda done, total: None), jobs)
     results = [
         _scored(r, [a.weight for a in c.assertions]) for r, c in zip(raw, suite.cases, strict=True)
     ]
