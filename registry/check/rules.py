@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from registry.check.evaluations import fingerprint_warnings, hook_problems, source_has_file
+from registry.check.evaluations import (
+    cases_file_problems,
+    fingerprint_warnings,
+    hook_problems,
+    source_has_file,
+)
 from registry.errors import LoadError
 from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
@@ -301,6 +306,9 @@ def _check_suite(
         errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:
             return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
+        found = cases_file_problems(view, path, loaded)
+        if found:
+            return found
     got = loaded.data.get("prompt_id")
     if got != pid:
         return [

@@ -99,6 +99,15 @@ def _inside(root: Path, suite: str) -> str:
     return rel.as_posix()
 
 
+def _data_reader(root: Path) -> Callable[[str], bytes | None]:
+    """How the suite's ``cases_file`` is read: from the working tree, no symlink on the way."""
+    from registry.evals.datafile import MAX_DATA_BYTES
+    from registry.sources import DirSource
+
+    source = DirSource(root)
+    return lambda rel: source.read_data(rel, MAX_DATA_BYTES)
+
+
 def evaluate(
     root: Path, prompt_id: str, version: str, suite: str | None = None, *,
     record: bool = True, evaluated_by: str | None = None, commit: bool = False,
@@ -127,9 +136,11 @@ def evaluate(
         )
     if commit and record:
         _require_committed_suite(root, prompt_id, version, rel_suite)
-    loaded_suite = load_suite(suite_file, rel_suite)
+    loaded_suite = load_suite(suite_file, rel_suite, _data_reader(root))
     if commit and record:
         _require_committed_hooks(root, prompt_id, version, loaded_suite)
+        if loaded_suite.cases_file is not None:
+            _require_committed_suite(root, prompt_id, version, loaded_suite.cases_file)
     if loaded_suite.prompt_id != prompt_id:
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
