@@ -50,9 +50,11 @@ def check_view(
 
     if selected is None:
         view.preload([e.path for e in entries if e.kind == FILE])
+    data = set() if selected is None else {p for p in selected if _data_file(p)}
     for e in entries:
         if selected is not None and e.path not in selected and not _under(e.path, selected):
-            continue
+            if not (data and _reads_data(view, e.path, data)):
+                continue
         if e.kind == SYMLINK:
             problems.append(
                 Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead")
@@ -284,6 +286,24 @@ def _check_pointer(
         return out
     move = pointer_move(view, policy, pid, v.version, evidence) if judged else None
     return judge(Candidate(v, env, policy, move), line)
+
+
+def _data_file(path: str) -> bool:
+    """Whether ``path`` can be a suite's cases_file (a change to it re-checks the suite)."""
+    return path.startswith("evals/") and path.endswith((".jsonl", ".csv"))
+
+
+def _reads_data(view: RegistryView, path: str, data: set[str]) -> bool:
+    """Whether the suite at ``path`` reads one of the ``data`` files as its cases_file."""
+    c = classify(path)
+    if c is None or c[0] != "suite":
+        return False
+    try:
+        loaded = view.source.load(path)
+    except LoadError:
+        return False
+    got = loaded.data.get("cases_file") if loaded is not None else None
+    return isinstance(got, str) and got in data
 
 
 def _check_suite(
