@@ -52,9 +52,13 @@ def check_view(
         view.preload([e.path for e in entries if e.kind == FILE])
     data = set() if selected is None else {p for p in selected if _data_file(p)}
     for e in entries:
-        if selected is not None and e.path not in selected and not _under(e.path, selected):
-            if not (data and _reads_data(view, e.path, data)):
-                continue
+        if (
+            selected is not None
+            and e.path not in selected
+            and not _under(e.path, selected)
+            and not (data and _reads_data(view, e.path, data))
+        ):
+            continue
         if e.kind == SYMLINK:
             problems.append(
                 Problem("symlink", e.path, None, "is a symbolic link; store a regular file instead")
