@@ -17,10 +17,7 @@ PID = "hr"
 SUITE = f"evals/{PID}.yaml"
 DATA = f"evals/data/{PID}.jsonl"
 CSV = f"evals/data/{PID}.csv"
-HEAD = (
-    "prompt_id: hr\nthreshold: 0.5\n"
-    "default_assert: [{type: contains, value: 'Question:'}]\n"
-)
+HEAD = "prompt_id: hr\nthreshold: 0.5\ndefault_assert: [{type: contains, value: 'Question:'}]\n"
 INLINE = "cases:\n  - name: inline\n    vars: {context: c, query: q}\n"
 ROWS = [
     {"name": "cites", "vars": {"context": "section 4.2", "query": "Days?"},
@@ -90,9 +87,7 @@ def test_csv_cases_have_a_column_per_variable_and_an_optional_name(repo: Path) -
         ('{"name": "inline", "vars": {}}\n', 1, "duplicate case name 'inline'"),
     ],
 )
-def test_a_bad_row_is_refused_with_its_line(
-    repo: Path, data: str, line: int, message: str
-) -> None:
+def test_a_bad_row_is_refused_with_its_line(repo: Path, data: str, line: int, message: str) -> None:
     _registry(repo, HEAD + f"cases_file: {DATA}\n" + INLINE, {DATA: data})
     code, problems = _check(repo, "--all")
     assert code == 1
