@@ -85,7 +85,8 @@ def compiled_schema(kind: str) -> dict[str, Any]:
 def _inlined(node: Any, root: dict[str, Any], depth: int) -> Any:
     """``node`` with each local ``{"$ref": "#/..."}`` replaced by the subschema it points to.
     jsonschema leaves ``$ref`` out of an error's schema path, so errors found in the inlined
-    copy carry the same paths as jsonschema's. Only local refs without cycles are supported."""
+    copy carry the same paths as jsonschema's. Only local refs without cycles are supported;
+    annotations beside a ``$ref`` are dropped, as Draft 7 ignores them."""
     if depth > 32:
         raise UnsupportedKeyword("$ref nests too deeply (a cycle?); the runtime inlines refs")
     if isinstance(node, list):
@@ -94,8 +95,9 @@ def _inlined(node: Any, root: dict[str, Any], depth: int) -> Any:
         return node
     ref = node.get("$ref")
     if isinstance(ref, str):
-        if set(node) != {"$ref"} or not ref.startswith("#/"):
-            raise UnsupportedKeyword(f"the runtime inlines only a bare local $ref, not {ref!r}")
+        # Draft 7 ignores a $ref's siblings; only annotations (a description) may stand there.
+        if not set(node) - {"$ref"} <= _ANNOTATIONS or not ref.startswith("#/"):
+            raise UnsupportedKeyword(f"the runtime inlines only a local $ref, not {ref!r}")
         target: Any = root
         for part in ref[2:].split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
