@@ -97,6 +97,16 @@ def test_a_bad_row_is_refused_with_its_line(repo: Path, data: str, line: int, me
     assert code == 1 and f"{DATA}:{line}: " in err and message in err
 
 
+def test_a_row_calling_code_outside_the_registry_is_untrusted_hook(repo: Path) -> None:
+    row = {"vars": {}, "assert": [{"type": "python", "value": "os:system"}]}
+    _registry(repo, HEAD + f"cases_file: {DATA}\n" + INLINE, {DATA: _jsonl([ROWS[0], row])})
+    code, problems = _check(repo, "--all")
+    assert code == 1
+    assert [(p["code"], p["path"], p["line"]) for p in problems] == [("untrusted-hook", DATA, 2)]
+    code, _, err = _eval(repo)
+    assert code == 1 and "os:system" in err
+
+
 def test_a_row_without_assertions_needs_default_assert(repo: Path) -> None:
     suite = f"prompt_id: hr\nthreshold: 0.5\ncases_file: {DATA}\n"
     _registry(repo, suite, {DATA: _jsonl(ROWS)})

@@ -122,9 +122,16 @@ def new_legacy_records(
 CASES_FILE = "cases-file"
 
 
-def cases_file_problems(view: RegistryView, path: str, loaded: Loaded) -> list[Problem]:
+def cases_file_problems(
+    view: RegistryView,
+    path: str,
+    loaded: Loaded,
+    has_file: Callable[[str], bool],
+    trusted: Sequence[str],
+) -> list[Problem]:
     """``cases-file`` problems of a valid suite's data file, read from the checked source:
-    absent, unreadable, not a regular file, over the size limit, or a row that is wrong."""
+    absent, unreadable, not a regular file, over the size limit, or a row that is wrong;
+    and ``untrusted-hook`` for a row's python assertion that names code it may not call."""
     from registry.evals.datafile import MAX_DATA_BYTES, parse_rows
     from registry.evals.suite import file_case_problems
 
@@ -141,4 +148,13 @@ def cases_file_problems(view: RegistryView, path: str, loaded: Loaded) -> list[P
         return [Problem(CASES_FILE, path, line, why)]
     rows, problems = parse_rows(raw, rel)
     problems += file_case_problems(loaded.data, rows, rel)
-    return [Problem(CASES_FILE, rel, n, m) for n, m in sorted(problems)]
+    out = [Problem(CASES_FILE, rel, n, m) for n, m in sorted(problems)]
+    for row in rows:
+        for a in row.assertions:
+            ref = a.get("value")
+            why = refusal(ref, trusted, has_file) if a["type"] == "python" else None
+            if isinstance(ref, str) and why is not None:
+                out.append(
+                    Problem(CODE, rel, row.line, f"python assertion {ref!r} is refused: {why}")
+                )
+    return out

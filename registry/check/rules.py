@@ -330,7 +330,7 @@ def _check_suite(
         errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:
             return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
-        found = cases_file_problems(view, path, loaded)
+        found = cases_file_problems(view, path, loaded, has_file, trusted)
         if found:
             return found
     got = loaded.data.get("prompt_id")
