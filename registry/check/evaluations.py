@@ -152,9 +152,10 @@ def cases_file_problems(
     for row in rows:
         for a in row.assertions:
             ref = a.get("value")
-            why = refusal(ref, trusted, has_file) if a["type"] == "python" else None
-            if isinstance(ref, str) and why is not None:
-                out.append(
-                    Problem(CODE, rel, row.line, f"python assertion {ref!r} is refused: {why}")
-                )
+            if a["type"] != "python" or not isinstance(ref, str):
+                continue
+            refused = refusal(ref, trusted, has_file)
+            if refused is not None:
+                message = f"python assertion {ref!r} is refused: {refused}"
+                out.append(Problem(CODE, rel, row.line, message))
     return out
