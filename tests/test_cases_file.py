@@ -215,3 +215,14 @@ def test_added_rows_do_not_weaken_the_suite(repo: Path) -> None:
     extra = {"name": "more", "vars": {"context": "c", "query": "q"}}
     base = _recorded_change(repo, _jsonl([*ROWS, extra]))
     assert _check(repo, "--base", base) == (0, [])
+
+
+def test_eval_commit_needs_the_cases_file_committed(repo: Path) -> None:
+    _registry(repo, HEAD + f"cases_file: {DATA}\n" + INLINE, {DATA: _jsonl(ROWS)})
+    commit_all(repo, "suite and cases")
+    write(repo, DATA, _jsonl(ROWS[:1]))
+    args = ("-C", str(repo), "eval", PID, "1.0.0", "--by", "Dana <d@example.com>", "--commit")
+    proc = run_cli(*args)
+    assert proc.returncode == 1 and DATA in proc.stderr and "uncommitted" in proc.stderr
+    commit_all(repo, "fewer cases")
+    assert run_cli(*args).returncode == 0
