@@ -298,14 +298,18 @@ class PromptRegistry(SnapshotServing):
         commit: bool = False,
         progress: Any = None,
         cache: bool = True,
+        jobs: int | None = None,
     ) -> EvalResult:
-        """Run the evaluation suite; on pass (and ``record``) mark the version tested.
-        ``cache=False`` asks the model again instead of reading cached answers."""
+        """Run the evaluation suite, ``jobs`` cases at a time (default 8); on pass (and
+        ``record``) mark the version tested. ``cache=False`` asks the model again instead of
+        reading cached answers."""
         from registry.evals.record import evaluate
+        from registry.evals.suite import DEFAULT_JOBS
 
         return evaluate(
             self.root, prompt_id, version, suite, record=record, evaluated_by=evaluated_by,
             commit=commit, progress=progress, cache=cache,
+            jobs=DEFAULT_JOBS if jobs is None else jobs,
         )  # fmt: skip
 
 

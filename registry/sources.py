@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from registry.errors import NotFoundError
 from registry.paths import MANAGED_DIRS, SETTINGS, classify
-from registry.yamlio.files import load_yaml_file
-from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes
+from registry.yamlio.files import load_yaml_file, read_regular_file
+from registry.yamlio.load import Loaded, YamlError, load_yaml_bytes, too_large
 
 if TYPE_CHECKING:
     from registry.gitio.catfile import CatFile
@@ -47,6 +47,11 @@ class Source(Protocol):
 
     def load(self, path: str) -> Loaded | None:
         """The parsed file at ``path``, None when absent; raises LoadError when unreadable."""
+        ...
+
+    def read_data(self, path: str, limit: int) -> bytes | None:
+        """The bytes of the regular file at ``path`` (a data file, not parsed), None when
+        absent; raises LoadError when unreadable, not a regular file or over ``limit``."""
         ...
 
     def close(self) -> None:
@@ -111,8 +116,16 @@ class DirSource:
         return out
 
     def load(self, path: str) -> Loaded | None:
-        # Refuse a symlink anywhere along the path: a pull request must not make promptreg
-        # read a file outside the registry.
+        full = self._no_symlink(path)
+        return None if full is None else load_yaml_file(full, display_path=path)
+
+    def read_data(self, path: str, limit: int) -> bytes | None:
+        full = self._no_symlink(path)
+        return None if full is None else read_regular_file(full, path, limit)
+
+    def _no_symlink(self, path: str) -> Path | None:
+        """``path`` under the root, None when absent. Refuse a symlink anywhere along the
+        path: a pull request must not make promptreg read a file outside the registry."""
         parts = path.split("/")
         cur = self.root
         for i, part in enumerate(parts):
@@ -129,7 +142,7 @@ class DirSource:
                     "/".join(parts[: i + 1]),
                     code="symlink",
                 )
-        return load_yaml_file(cur, display_path=path)
+        return cur
 
     def close(self) -> None:
         """Nothing to release."""
@@ -195,6 +208,17 @@ class GitSource:
         )
 
     def load(self, path: str) -> Loaded | None:
+        data = self._blob(path)
+        return None if data is None else load_yaml_bytes(data, path)
+
+    def read_data(self, path: str, limit: int) -> bytes | None:
+        self._tree()  # by the listing, so a symlink's mode is seen, never its target read
+        data = self._blob(path)
+        if data is not None and len(data) > limit:
+            raise too_large(len(data), path, limit)
+        return data
+
+    def _blob(self, path: str) -> bytes | None:
         if self._entries is not None or self.commit is None:
             e = self._tree().get(path)
             if e is None:
@@ -208,9 +232,7 @@ class GitSource:
             data = self._cat.read(e.sha)
         else:
             data = self._cat.read(f"{self.commit}:{path}")
-        if data is None:
-            return None
-        return load_yaml_bytes(data, path)
+        return data
 
     def close(self) -> None:
         """Stop the cat-file process when this source owns it."""

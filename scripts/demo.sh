@@ -71,8 +71,8 @@ git add deployments/staging/hr_query_system_prompt.yaml
 refused git commit -q -m "Deploy 1.2.0 to staging by hand"
 git reset -q --hard
 
-say "Evaluation runs the suite and, on a pass, records tested, the score and the fingerprint."
-step promptreg eval hr_query_system_prompt 1.2.0 --commit
+say "Evaluation asks the target (here the offline evals/example_model.py) to answer each case and judges the answers; beside them, what production runs scores on the same suite. On a pass it records tested, the score and the fingerprint."
+step promptreg eval hr_query_system_prompt 1.2.0 --baseline production --commit
 
 say "Deploy through the promotion order: staging first, then production; each is one commit."
 step promptreg deploy hr_query_system_prompt 1.2.0 --env staging --reason "Citations" --commit

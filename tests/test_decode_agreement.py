@@ -57,7 +57,11 @@ BEYOND_SCHEMA = {
     "positive/eval-suite/target-base-url-with-credentials": "a key belongs in api_key_env",
     "positive/eval-suite/judge-base-url-with-query": "a base URL has no query",
     "positive/eval-suite/llm-rubric-without-judge": "llm_rubric needs the suite's judge",
+    "positive/eval-suite/json-schema-invalid-inline-schema": "the inline schema is not a schema",
+    "positive/eval-suite/latency-without-target": "latency_ms needs a target to time",
 }
+# The registry root the corpus suites' cases_file paths are relative to.
+DATA_ROOT = EXAMPLES / "data-root"
 
 
 def _name(path: Path) -> str:
@@ -98,8 +102,13 @@ def check_says(kind: str, path: Path) -> list[str]:
 def runtime_says(kind: str, path: Path) -> list[str]:
     """What the runtime reports: the decoder alone, as `get_active` and `eval` use it."""
     if kind == "eval-suite":
+        from registry.evals.datafile import MAX_DATA_BYTES
+        from registry.sources import DirSource
+
         try:
-            load_suite(path, str(path))
+            load_suite(
+                path, str(path), lambda rel: DirSource(DATA_ROOT).read_data(rel, MAX_DATA_BYTES)
+            )
         except EvaluationError as exc:
             return sorted(str(exc).splitlines())
         return []

@@ -235,7 +235,8 @@ def test_one_failed_case_does_not_stop_the_others(repo: Path, server: FakeOpenAI
     server.script(Reply(400, error_body("bad request")))
     second = CASE.replace("cases:\n", "").replace("name: cites", "name: second")
     _registry(repo, _target(server), cases=CASE + second)
-    code, out, _ = _eval(repo, "--no-record")
+    # One case at a time, so the scripted failure is the first case's answer.
+    code, out, _ = _eval(repo, "--no-record", "--jobs", "1")
     assert code == 0 and out["score"] == 0.5  # threshold 0.5
     assert [c["passed"] for c in out["cases"]] == [False, True]
     assert "HTTP 400 Bad Request: bad request" in out["cases"][0]["error"]

@@ -112,6 +112,25 @@ def test_default_assert_removed_or_loosened() -> None:
     assert weakenings(looser, before) == []
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "weaker"),
+    [
+        ({"type": "latency_ms", "value": 500}, {"type": "latency_ms", "value": 800}, True),
+        ({"type": "latency_ms", "value": 500}, {"type": "latency_ms", "value": 300}, False),
+        ({"type": "contains_all", "value": ["a", "b"]}, {"type": "contains_all", "value": ["a"]}, True),
+        ({"type": "contains_all", "value": ["a"]}, {"type": "contains_all", "value": ["b", "a"]}, False),
+        ({"type": "contains_any", "value": ["a"]}, {"type": "contains_any", "value": ["a", "b"]}, True),
+        ({"type": "contains_any", "value": ["a", "b"]}, {"type": "contains_any", "value": ["b"]}, False),
+        ({"type": "json_schema", "value": {"type": "object"}}, {"type": "json_schema", "value": True}, True),
+    ],
+)  # fmt: skip
+def test_new_assertion_types_loosened_or_tightened(
+    old: dict[str, Any], new: dict[str, Any], weaker: bool
+) -> None:
+    before, after = {**BASE, "default_assert": [old]}, {**BASE, "default_assert": [new]}
+    assert bool(weakenings(before, after)) is weaker
+
+
 def test_values_equal_in_python_are_still_different() -> None:
     before = _edit(_set((*A, 0), {"type": "equals", "value": "1"}))
     assert weakenings(before, _edit(_set((*A, 0), {"type": "equals", "value": "1"}))) == []

@@ -1,8 +1,8 @@
 """Checks about evaluation that read files but run nothing: the hooks a suite names are
 contained (``untrusted-hook``, see registry/evals/containment.py), a tested version whose
 record is in the legacy fingerprint format is told how to refresh it
-(``fingerprint-outdated``, a warning), and a change may not add a legacy record
-(``fingerprint-legacy``)."""
+(``fingerprint-outdated``, a warning), a change may not add a legacy record
+(``fingerprint-legacy``), and a suite's ``cases_file`` parses (``cases-file``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from registry.errors import LoadError
 from registry.evals.containment import CODE, hook_refs, refusal
 from registry.fingerprint import is_legacy
 from registry.models import Problem, PromptVersion
@@ -115,4 +116,46 @@ def new_legacy_records(
                 f" `promptreg eval {v.prompt_id} {v.version}` to record it",
             )
         )
+    return out
+
+
+CASES_FILE = "cases-file"
+
+
+def cases_file_problems(
+    view: RegistryView,
+    path: str,
+    loaded: Loaded,
+    has_file: Callable[[str], bool],
+    trusted: Sequence[str],
+) -> list[Problem]:
+    """``cases-file`` problems of a valid suite's data file, read from the checked source:
+    absent, unreadable, not a regular file, over the size limit, or a row that is wrong;
+    and ``untrusted-hook`` for a row's python assertion that names code it may not call."""
+    from registry.evals.datafile import MAX_DATA_BYTES, parse_rows
+    from registry.evals.suite import file_case_problems
+
+    rel = loaded.data.get("cases_file")
+    if rel is None:
+        return []
+    line = loaded.line_of(("cases_file",))
+    try:
+        raw = view.source.read_data(rel, MAX_DATA_BYTES)
+    except LoadError as exc:
+        return [Problem(CASES_FILE, rel, exc.line, exc.bare_message)]
+    if raw is None:
+        why = f"cases_file {rel} does not exist in the {view.source.label}; add it or remove it"
+        return [Problem(CASES_FILE, path, line, why)]
+    rows, problems = parse_rows(raw, rel)
+    problems += file_case_problems(loaded.data, rows, rel)
+    out = [Problem(CASES_FILE, rel, n, m) for n, m in sorted(problems)]
+    for row in rows:
+        for a in row.assertions:
+            ref = a.get("value")
+            if a["type"] != "python" or not isinstance(ref, str):
+                continue
+            refused = refusal(ref, trusted, has_file)
+            if refused is not None:
+                message = f"python assertion {ref!r} is refused: {refused}"
+                out.append(Problem(CODE, rel, row.line, message))
     return out

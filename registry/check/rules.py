@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from registry.check.evaluations import fingerprint_warnings, hook_problems, source_has_file
+from registry.check.evaluations import (
+    cases_file_problems,
+    fingerprint_warnings,
+    hook_problems,
+    source_has_file,
+)
 from registry.errors import LoadError
 from registry.ids import SemVer
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
@@ -45,8 +50,14 @@ def check_view(
 
     if selected is None:
         view.preload([e.path for e in entries if e.kind == FILE])
+    data = set() if selected is None else {p for p in selected if _data_file(p)}
     for e in entries:
-        if selected is not None and e.path not in selected and not _under(e.path, selected):
+        if (
+            selected is not None
+            and e.path not in selected
+            and not _under(e.path, selected)
+            and not (data and _reads_data(view, e.path, data))
+        ):
             continue
         if e.kind == SYMLINK:
             problems.append(
@@ -281,6 +292,24 @@ def _check_pointer(
     return judge(Candidate(v, env, policy, move), line)
 
 
+def _data_file(path: str) -> bool:
+    """Whether ``path`` can be a suite's cases_file (a change to it re-checks the suite)."""
+    return path.startswith("evals/") and path.endswith((".jsonl", ".csv"))
+
+
+def _reads_data(view: RegistryView, path: str, data: set[str]) -> bool:
+    """Whether the suite at ``path`` reads one of the ``data`` files as its cases_file."""
+    c = classify(path)
+    if c is None or c[0] != "suite":
+        return False
+    try:
+        loaded = view.source.load(path)
+    except LoadError:
+        return False
+    got = loaded.data.get("cases_file") if loaded is not None else None
+    return isinstance(got, str) and got in data
+
+
 def _check_suite(
     view: RegistryView,
     path: str,
@@ -301,6 +330,9 @@ def _check_suite(
         errs = schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data)
         if errs:
             return [Problem("schema", path, loaded.line_of(p), m) for p, m in errs]
+        found = cases_file_problems(view, path, loaded, has_file, trusted)
+        if found:
+            return found
     got = loaded.data.get("prompt_id")
     if got != pid:
         return [

@@ -121,17 +121,25 @@ def _record(data: Mapping[str, Any]) -> str:
 
 
 def _suite_data(view: RegistryView, path: str) -> Mapping[str, Any] | None:
-    """The suite at ``path`` as decoded data when it is a valid suite, else None."""
-    from registry.evals.suite import suite_problems
+    """The suite at ``path`` as decoded data when it is a valid suite (with the cases of its
+    ``cases_file`` appended to ``cases``: the data file's content is part of what the suite
+    is, so a row removed or changed weakens it like an inline case), else None."""
+    from registry.evals.datafile import MAX_DATA_BYTES
+    from registry.evals.suite import file_cases, suite_problems
     from registry.schema.validate import schema_errors
 
     try:
         loaded = view.source.load(path)
     except LoadError:
         return None
-    if loaded is None or schema_errors("eval-suite", loaded.data):
+    if loaded is None or schema_errors("eval-suite", loaded.data) or suite_problems(loaded.data):
         return None
-    return loaded.data if not suite_problems(loaded.data) else None
+    data = loaded.data
+    rows, problems = file_cases(data, lambda rel: view.source.read_data(rel, MAX_DATA_BYTES))
+    if problems:
+        return None
+    from_file = [{"name": r.name, "vars": r.vars, "assert": r.assertions} for r in rows]
+    return {**data, "cases": [*(data.get("cases") or []), *from_file]} if from_file else data
 
 
 def _weakened(
@@ -148,6 +156,8 @@ def _weakened(
         except LoadError:
             gone = False
         found = ["the suite was removed"] if gone else []
+    elif after is None and before.get("cases_file"):
+        found = [f"its cases_file {before['cases_file']} was removed or no longer loads"]
     else:
         found = weakenings(before, after or before)
         if code:

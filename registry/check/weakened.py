@@ -110,9 +110,19 @@ def _as_strict(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     if _number(old.get("weight", 1)) != _number(new.get("weight", 1)):
         return False  # either way can raise the score: the weights are relative
     kind, a, b = old.get("type"), _number(old.get("value")), _number(new.get("value"))
-    if kind in ("min_length", "max_length") and a is not None and b is not None:
+    if kind in ("min_length", "max_length", "latency_ms") and a is not None and b is not None:
         return b >= a if kind == "min_length" else b <= a
+    if kind in ("contains_any", "contains_all"):
+        return _texts_as_strict(kind, old.get("value"), new.get("value"))
     return _canon(old.get("value")) == _canon(new.get("value"))
+
+
+def _texts_as_strict(kind: str, old: Any, new: Any) -> bool:
+    """contains_all with more texts, or contains_any with fewer, asks at least as much."""
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return _canon(old) == _canon(new)
+    before, after = {_canon(v) for v in old}, {_canon(v) for v in new}
+    return after >= before if kind == "contains_all" else bool(after) and after <= before
 
 
 def _describe(assertion: Mapping[str, Any]) -> str:

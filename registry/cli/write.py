@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from registry.cli.options import (
     ACTOR,
+    ENVIRONMENT,
     PROMPT_ID,
     REASON,
     VERSION,
@@ -21,8 +23,9 @@ from registry.cli.options import (
     pass_ctx,
     require_person_option,
 )
-from registry.cli.output import emit_json, table
-from registry.errors import ProblemsReported, RegistryError
+from registry.cli.output import emit_json
+from registry.errors import NotFoundError, ProblemsReported, RegistryError
+from registry.evals.suite import DEFAULT_JOBS
 from registry.ids import SemVer
 
 if TYPE_CHECKING:
@@ -61,45 +64,86 @@ def pointer_change_options(f: F) -> F:
 @click.option("--commit", is_flag=True, help="Commit the recorded result.")
 @click.option("--no-record", is_flag=True, help="Run without writing the result.")
 @click.option("--no-cache", is_flag=True, help="Ask the model again; ignore cached answers.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=DEFAULT_JOBS,
+    show_default=True,
+    metavar="N",
+    help="Cases run at a time (hooks must be thread-safe above 1).",
+)
+@click.option(
+    "--baseline",
+    "baseline_env",
+    callback=ENVIRONMENT,
+    metavar="ENV",
+    default=None,
+    help="Also evaluate the version active in ENV with the same suite and show both scores.",
+)
+@click.option(
+    "--junit-xml",
+    "junit_xml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write a JUnit XML report (one testcase per case) to FILE.",
+)
 @json_option
 @pass_ctx
 def eval_cmd(c: Ctx, prompt_id: str, version: str, suite: str | None, by: str | None,
-             commit: bool, no_record: bool, no_cache: bool, as_json: bool) -> None:  # fmt: skip
+             commit: bool, no_record: bool, no_cache: bool, jobs: int, baseline_env: str | None,
+             junit_xml: Path | None, as_json: bool) -> None:  # fmt: skip
     """Run the evaluation suite; on pass mark the version tested."""
+    from registry.cli.evalreport import progress_bar, result_json, show_result
+
     require_person_option(by, "--by", commit and not no_record)
-    progress = None
-    if not as_json and sys.stderr.isatty():
-
-        def progress(done: int, total: int) -> None:
-            click.echo(f"\r  {done}/{total} cases", nl=False, err=True)
-            if done == total:
-                click.echo("", err=True)
-
+    progress = progress_bar(sys.stderr, os.environ)
     if suite is not None and not c.root_opt:
         # Like every path argument: relative to where the command runs.
         # One outside the registry is refused by evaluate, as with -C.
         suite = os.path.abspath(suite)
     if suite is not None and not (c.root / suite).is_file():
         raise click.BadParameter(f"{suite} is not a file in {c.root}", param_hint="'--suite'")
-    res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
-                         commit=commit, progress=progress, cache=not no_cache)  # fmt: skip
-    if as_json:
-        emit_json(res.to_dict())
-    else:
-        rows = []
-        for case in res.cases:
-            failed = [a.message for a in case.assertions if not a.passed]
-            note = case.error or "; ".join(failed)
-            rows.append((case.name, f"{case.score:.2f}", "pass" if case.passed else "FAIL", note))
-        table(["CASE", "SCORE", "RESULT", "NOTE"], rows)
-        verdict = "passed" if res.passed else "FAILED"
-        click.echo(
-            f"\n{prompt_id} {version}: score {res.score:.3f}, threshold {res.threshold}: {verdict}"
+    if junit_xml is not None and not junit_xml.absolute().parent.is_dir():
+        raise click.BadParameter(
+            f"the folder of {junit_xml} does not exist", param_hint="'--junit-xml'"
         )
+    baseline_version = _baseline_version(c, prompt_id, baseline_env)
+    baseline = None
+    if baseline_version is not None and baseline_version != version:
+        baseline = c.reg.evaluate(prompt_id, baseline_version, suite, record=False,
+                                  progress=progress, jobs=jobs, cache=not no_cache)  # fmt: skip
+    res = c.reg.evaluate(prompt_id, version, suite, record=not no_record, evaluated_by=by,
+                         commit=commit, progress=progress, jobs=jobs,
+                         cache=not no_cache)  # fmt: skip
+    if baseline_version == version:
+        baseline = res
+    if junit_xml is not None:
+        from registry.evals.junit import write_junit
+
+        write_junit(res, junit_xml)
+    if as_json:
+        emit_json(result_json(res, baseline, baseline_env))
+    else:
+        show_result(res, baseline, baseline_env)
         if res.passed and not no_record:
             click.echo(f"recorded tested: true in prompts/{prompt_id}/{version}.yaml")
     if not res.passed:
         raise ProblemsReported()
+
+
+def _baseline_version(c: Ctx, prompt_id: str, environment: str | None) -> str | None:
+    """The version active in ``environment`` (--baseline), refused when there is none."""
+    if environment is None:
+        return None
+    c.reg.require_known(prompt_id, environment)
+    d = c.reg.deployment(prompt_id, environment)
+    if d is None or d.version is None:
+        raise NotFoundError(
+            f"nothing is active for {prompt_id} in {environment}, so there is no baseline to"
+            " compare with; deploy a version there or drop --baseline"
+        )
+    return d.version
 
 
 @click.command()

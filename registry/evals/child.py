@@ -14,7 +14,7 @@ The evaluation fails (EvaluationError, exit 1) when the child exits without a ve
 (``os._exit(0)`` in a hook, a crash, a signal), sends something malformed, or stays silent
 longer than the suite's ``timeout``: once the interpreter is up (it sends ``{"ready": true}``,
 within 60 s), the hooks' import gets ``timeout`` seconds, and each case ``timeout`` seconds
-more, so a run takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
+more (with ``jobs`` cases at a time: ``timeout`` seconds between two finished cases), so a run takes at most ``timeout * (cases + 1)`` after start-up. The child's whole
 process group is killed then. With a model target or an llm_rubric judge, ``timeout`` bounds
 each wait of a request instead (the client's own timeout fails that case), and a case gets
 ``timeout`` seconds plus, for each request it makes, the longest the client can take with its
@@ -57,6 +57,7 @@ def _job(
     suite: Suite,
     root: Path,
     trusted: tuple[str, ...],
+    jobs: int = 1,
     cache: bool = True,
 ) -> bytes:
     messages = None
@@ -96,11 +97,14 @@ def _job(
         "root": str(root.resolve()),
         "trusted": list(trusted),
         "cache": cache,
+        "jobs": jobs,
     }
     return json.dumps(doc).encode("utf-8")
 
 
-def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[str, ...], bool]:
+def _from_job(
+    doc: dict[str, Any],
+) -> tuple[PromptVersion, Suite, Path, tuple[str, ...], int, bool]:
     from types import MappingProxyType
 
     v = doc["version"]
@@ -127,7 +131,10 @@ def _from_job(doc: dict[str, Any]) -> tuple[PromptVersion, Suite, Path, tuple[st
         timeout=s["timeout"], model_target=_endpoint_from_job(s["model_target"]),
         judge=_endpoint_from_job(s["judge"]),
     )  # fmt: skip
-    return version, suite, Path(doc["root"]), tuple(doc["trusted"]), bool(doc["cache"])
+    return (
+        version, suite, Path(doc["root"]), tuple(doc["trusted"]), int(doc["jobs"]),
+        bool(doc["cache"]),
+    )  # fmt: skip
 
 
 def child_main(fd: int) -> None:
@@ -139,19 +146,25 @@ def child_main(fd: int) -> None:
         out.flush()
 
     job = json.loads(sys.stdin.buffer.read())
-    version, suite, root, trusted, cache = _from_job(job)
+    version, suite, root, trusted, jobs, cache = _from_job(job)
     from registry.evals.cases import judge_suite
 
     send({"ready": True})  # the interpreter is up: the suite's timeout starts now
 
     try:
         results = judge_suite(
-            version, suite, root, trusted, lambda done, _: send({"progress": done}), cache=cache
+            version,
+            suite,
+            root,
+            trusted,
+            lambda done, _: send({"progress": done}),
+            jobs,
+            cache=cache,
         )
     except EvaluationError as exc:
         send({"error": str(exc)})
         return
-    send({"verdict": [r.to_dict() for r in results]})
+    send({"verdict": [{**r.to_dict(), "seconds": r.seconds} for r in results]})
 
 
 def _command(fd: int) -> list[str]:
@@ -226,12 +239,13 @@ def run_in_child(
     root: Path,
     trusted: tuple[str, ...],
     report: Any,
+    jobs: int = 1,
     *,
     cache: bool = True,
 ) -> list[CaseResult]:
-    """Run the suite's cases in a child process; ``report(done, total)`` after each case;
-    ``cache=False`` bypasses the response cache. Raises EvaluationError when the child
-    gives no complete, well-formed verdict in time."""
+    """Run the suite's cases in a child process, ``jobs`` at a time; ``report(done, total)``
+    after each case; ``cache=False`` bypasses the response cache. Raises EvaluationError when
+    the child gives no complete, well-formed verdict in time."""
     where = f"{suite.path}: evaluation of {version.prompt_id} {version.version}"
     read_fd, write_fd = os.pipe()
     try:
@@ -245,7 +259,7 @@ def run_in_child(
     reader = _Reader(read_fd)
     total = len(suite.cases)
     try:
-        _send_job(proc.stdin, _job(version, suite, root, trusted, cache))
+        _send_job(proc.stdin, _job(version, suite, root, trusted, jobs, cache))
         seen = -2  # -2: starting, -1: importing the hooks, n: n cases done
         per_case = case_limit(suite)
         while True:

@@ -77,3 +77,8 @@ def hook_refs(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str
             value = item.get("value") if isinstance(item, dict) else None
             if item.get("type") == "python" and isinstance(value, str):
                 yield ("cases", i, "assert", j, "value"), "python assertion", value
+    defaults = data.get("default_assert")
+    for j, item in enumerate(defaults if isinstance(defaults, list) else []):
+        value = item.get("value") if isinstance(item, dict) else None
+        if item.get("type") == "python" and isinstance(value, str):
+            yield ("default_assert", j, "value"), "python assertion", value

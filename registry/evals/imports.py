@@ -28,8 +28,23 @@ ASSERTION_TYPES = (
     "is_json",
     "llm_rubric",
     "python",
+    "icontains",
+    "starts_with",
+    "contains_any",
+    "contains_all",
+    "json_schema",
+    "latency_ms",
 )
-TEXT_TYPES = ("contains", "not_contains", "equals", "regex", "llm_rubric")
+TEXT_TYPES = (
+    "contains",
+    "not_contains",
+    "equals",
+    "regex",
+    "icontains",
+    "starts_with",
+    "llm_rubric",
+)
+LIST_TYPES = ("contains_any", "contains_all")
 LENGTH_TYPES = ("min_length", "max_length")
 Hook = Callable[..., Any]
 
@@ -135,6 +150,14 @@ def import_trusted(suite: Suite, trusted: Sequence[str]) -> None:
                 importlib.import_module(m.group("module"))
 
 
+def _texts(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+def _positive_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
 def describe_error(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -165,6 +188,12 @@ def prepare_hooks(
                 problems.append(f"{where}: unknown assertion type {a.type!r}")
             elif a.type in TEXT_TYPES and not isinstance(a.value, str):
                 problems.append(f"{where}: a {a.type} assertion needs a string value")
+            elif a.type in LIST_TYPES and not _texts(a.value):
+                problems.append(f"{where}: a {a.type} assertion needs a list of strings")
+            elif a.type == "latency_ms" and not _positive_number(a.value):
+                problems.append(f"{where}: a latency_ms assertion needs a number above 0")
+            elif a.type == "json_schema" and not isinstance(a.value, dict | bool):
+                problems.append(f"{where}: a json_schema assertion needs a JSON Schema mapping")
             elif a.type in LENGTH_TYPES and (
                 isinstance(a.value, bool) or not isinstance(a.value, int)
             ):

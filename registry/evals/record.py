@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from registry.evals.run import EvalResult
     from registry.evals.suite import Suite
 from registry.encode import now_rfc3339
+from registry.evals.suite import DEFAULT_JOBS
 from registry.writer import finish, fresh_view, require_version, writer_actor
 
 
@@ -117,11 +118,21 @@ def _inside(root: Path, suite: str) -> str:
     return rel.as_posix()
 
 
+def _data_reader(root: Path) -> Callable[[str], bytes | None]:
+    """How the suite's ``cases_file`` is read: from the working tree, no symlink on the way."""
+    from registry.evals.datafile import MAX_DATA_BYTES
+    from registry.sources import DirSource
+
+    source = DirSource(root)
+    return lambda rel: source.read_data(rel, MAX_DATA_BYTES)
+
+
 def evaluate(
     root: Path, prompt_id: str, version: str, suite: str | None = None, *,
     record: bool = True, evaluated_by: str | None = None, commit: bool = False,
     progress: Callable[[int, int], None] | None = None,
     trusted_modules: Sequence[str] | None = None, cache: bool = True,
+    jobs: int = DEFAULT_JOBS,
 ) -> EvalResult:  # fmt: skip
     """Run the suite against the version; on pass (and ``record``) write the evaluation.
     Hooks may import the ``trusted_modules`` (None: the list in ``root``'s own settings; the
@@ -146,16 +157,24 @@ def evaluate(
         )
     if commit and record:
         _require_committed_suite(root, prompt_id, version, rel_suite)
-    loaded_suite = load_suite(suite_file, rel_suite)
+    loaded_suite = load_suite(suite_file, rel_suite, _data_reader(root))
     if commit and record:
         _require_committed_hooks(root, prompt_id, version, loaded_suite)
+        if loaded_suite.cases_file is not None:
+            _require_committed_suite(root, prompt_id, version, loaded_suite.cases_file)
     if loaded_suite.prompt_id != prompt_id:
         raise EvaluationError(
             f"{rel_suite}: the suite is for {loaded_suite.prompt_id!r}, not {prompt_id!r}"
         )
     target = record_target(loaded_suite)  # before the run: an unusable base URL stops it
     result = run_suite(
-        v, loaded_suite, root, progress, trusted_modules=trusted_modules, cache=cache
+        v,
+        loaded_suite,
+        root,
+        progress,
+        trusted_modules=trusted_modules,
+        cache=cache,
+        jobs=jobs,
     )
     if not (result.passed and record):
         return result

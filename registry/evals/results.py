@@ -9,6 +9,15 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class CaseOutput:
+    """What a case produced for its assertions: the text and, when a target answered, how long
+    it took (ms): the hook call's wall time, or the model's completion latency."""
+
+    text: str
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class AssertionResult:
     """The outcome of one assertion; ``message`` says why it failed (empty when it passed;
     an ``llm_rubric`` assertion carries the judge's reason either way)."""
@@ -39,6 +48,8 @@ class CaseResult:
     assertions: tuple[AssertionResult, ...]
     error: str | None
     latency_ms: float | None = None
+    # Wall time of the case in the evaluation child (render, target, assertions), for reports.
+    seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping for ``eval --json``; ``latency_ms`` only when a target answered."""
@@ -117,6 +128,10 @@ def case_from_dict(raw: Any) -> CaseResult:
         latency = float(_field(raw, "latency_ms", (int, float)))
         if not (math.isfinite(latency) and latency >= 0):
             raise ValueError("'latency_ms' is out of range")
+    has_seconds = isinstance(raw, dict) and "seconds" in raw
+    seconds = float(_field(raw, "seconds", (int, float))) if has_seconds else 0.0
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError("'seconds' is out of range")
     return CaseResult(
         _field(raw, "name", str),
         float(_field(raw, "score", (int, float))),
@@ -124,4 +139,5 @@ def case_from_dict(raw: Any) -> CaseResult:
         tuple(assertion_from_dict(a) for a in _field(raw, "assertions", list)),
         error,
         latency,
+        seconds,
     )

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from registry.errors import EvaluationError
 from registry.evals.results import AssertionResult, CaseResult, EvalResult, weighted_mean
-from registry.evals.suite import Suite
+from registry.evals.suite import DEFAULT_JOBS, Suite
 from registry.models import PromptVersion
 
 __all__ = ["AssertionResult", "CaseResult", "EvalResult", "run_suite", "trusted_modules_of"]
@@ -54,7 +54,9 @@ def _scored(case: CaseResult, weights: list[float]) -> CaseResult:
     """The case's score and flag from its assertion scores, as the parent computes them."""
     score = weighted_mean([(w, a.score) for w, a in zip(weights, case.assertions, strict=True)])
     passed = case.error is None and score > 0 and all(a.passed for a in case.assertions)
-    return CaseResult(case.name, score, passed, case.assertions, case.error, case.latency_ms)
+    return CaseResult(
+        case.name, score, passed, case.assertions, case.error, case.latency_ms, case.seconds
+    )
 
 
 def run_suite(
@@ -65,12 +67,14 @@ def run_suite(
     *,
     trusted_modules: Sequence[str] | None = None,
     cache: bool = True,
+    jobs: int = DEFAULT_JOBS,
 ) -> EvalResult:
     """Run ``suite`` against ``version`` in a child process; hooks are imported from
     ``root`` (the registry checkout) or from ``trusted_modules`` (default: the list in
     ``root``'s promptreg.yaml) and resolved before any case runs; ``progress(done, total)``
     is called after each case. Model answers come from the response cache when it holds
     them, unless ``cache`` is False (the cache is then neither read nor written).
+    ``jobs`` cases run at a time (threads in the child).
 
     Raises EvaluationError when the suite is for another prompt, a hook is refused or cannot
     be imported, or the child gives no verdict (it exits, crashes or times out).
@@ -87,8 +91,10 @@ def run_suite(
     from registry.evals.child import run_in_child
 
     trusted = tuple(trusted_modules_of(root) if trusted_modules is None else trusted_modules)
+    if jobs < 1:
+        raise EvaluationError(f"jobs must be at least 1, not {jobs}")
     raw = run_in_child(
-        version, suite, root, trusted, progress or (lambda done, total: None), cache=cache
+        version, suite, root, trusted, progress or (lambda done, total: None), jobs, cache=cache
     )
     results = [
         _scored(r, [a.weight for a in c.assertions]) for r, c in zip(raw, suite.cases, strict=True)

@@ -77,8 +77,32 @@ def _kind_predicate(kind: str) -> Predicate:
 def compiled_schema(kind: str) -> dict[str, Any]:
     """The schema of ``kind``, checked to use only supported keywords (cached)."""
     schema: dict[str, Any] = json.loads(installed_schema_text(kind))
+    schema = _inlined(schema, schema, 0)
     _check_keywords(schema, "#")
     return schema
+
+
+def _inlined(node: Any, root: dict[str, Any], depth: int) -> Any:
+    """``node`` with each local ``{"$ref": "#/..."}`` replaced by the subschema it points to.
+    jsonschema leaves ``$ref`` out of an error's schema path, so errors found in the inlined
+    copy carry the same paths as jsonschema's. Only local refs without cycles are supported;
+    annotations beside a ``$ref`` are dropped, as Draft 7 ignores them."""
+    if depth > 32:
+        raise UnsupportedKeyword("$ref nests too deeply (a cycle?); the runtime inlines refs")
+    if isinstance(node, list):
+        return [_inlined(item, root, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        # Draft 7 ignores a $ref's siblings; only annotations (a description) may stand there.
+        if not set(node) - {"$ref"} <= _ANNOTATIONS or not ref.startswith("#/"):
+            raise UnsupportedKeyword(f"the runtime inlines only a local $ref, not {ref!r}")
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return _inlined(target, root, depth + 1)
+    return {key: _inlined(value, root, depth) for key, value in node.items()}
 
 
 # --- the fast path: a schema compiled into one predicate ----------------------------------

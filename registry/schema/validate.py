@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-__all__ = ["KINDS", "format_path", "load_schema", "runtime_schema_errors", "schema_errors"]
+__all__ = [
+    "KINDS",
+    "case_row_errors",
+    "format_path",
+    "load_schema",
+    "runtime_schema_errors",
+    "schema_errors",
+]
 
 
 def load_schema(kind: str) -> dict[str, Any]:
@@ -79,6 +86,22 @@ def schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
     own after ``file:line:``.
     """
     validator = _validator(kind)
+    if validator.is_valid(data):
+        return []
+    return _problems(validator.iter_errors(data))
+
+
+@cache
+def _row_validator() -> Validator:
+    case = dict(load_schema("eval-suite")["properties"]["cases"]["items"])
+    case["required"] = []  # a row's name is optional: it defaults to file:line
+    return _validator_class()(case)
+
+
+def case_row_errors(data: Any) -> list[SchemaProblem]:
+    """Schema problems of one row of a ``cases_file``: a suite case whose name is optional;
+    paths are relative to the row."""
+    validator = _row_validator()
     if validator.is_valid(data):
         return []
     return _problems(validator.iter_errors(data))

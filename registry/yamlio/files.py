@@ -44,14 +44,20 @@ def _not_regular(mode: int, path: str) -> YamlError:
 def load_yaml_file(path: str | os.PathLike[str], display_path: str | None = None) -> Loaded:
     """Load one untrusted YAML mapping from a regular file, checking its size before reading."""
     shown = display_path if display_path is not None else os.fspath(path)
+    return load_yaml_bytes(read_regular_file(path, shown, load.MAX_FILE_BYTES), shown)
+
+
+def read_regular_file(path: str | os.PathLike[str], shown: str, limit: int) -> bytes:
+    """The bytes of a regular file (no symlink, FIFO or device), at most ``limit`` of them;
+    raises YamlError (a LoadError) naming ``shown`` otherwise."""
     try:
         # lstat first so a FIFO or device is never even opened; fstat again after opening
         # in case the path was swapped in between.
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode):
             raise _not_regular(st.st_mode, shown)
-        if st.st_size > load.MAX_FILE_BYTES:
-            raise too_large(st.st_size, shown)
+        if st.st_size > limit:
+            raise too_large(st.st_size, shown, limit)
         try:
             fd = os.open(path, _OPEN_FLAGS)
         except OSError as exc:
@@ -62,10 +68,10 @@ def load_yaml_file(path: str | os.PathLike[str], display_path: str | None = None
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise _not_regular(st.st_mode, shown)
-            if st.st_size > load.MAX_FILE_BYTES:
-                raise too_large(st.st_size, shown)
+            if st.st_size > limit:
+                raise too_large(st.st_size, shown, limit)
             chunks = []
-            remaining = load.MAX_FILE_BYTES + 1  # a file that grew after fstat is still caught
+            remaining = limit + 1  # a file that grew after fstat is still caught
             while remaining > 0:
                 chunk = os.read(fd, remaining)
                 if not chunk:
@@ -81,4 +87,6 @@ def load_yaml_file(path: str | os.PathLike[str], display_path: str | None = None
             code="yaml-io",
         ) from None
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    return load_yaml_bytes(data, shown)
+    if len(data) > limit:
+        raise too_large(len(data), shown, limit)
+    return data

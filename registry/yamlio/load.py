@@ -232,10 +232,10 @@ def _walk(get_event: Callable[[], Any], path: str) -> Loaded:
 # --- public loading API ---------------------------------------------------------------------
 
 
-def too_large(size: int, path: str) -> YamlError:
+def too_large(size: int, path: str, limit: int = MAX_FILE_BYTES) -> YamlError:
     return YamlError(
-        f"file is {size} bytes, over the limit of {MAX_FILE_BYTES} bytes"
-        f" ({MAX_FILE_BYTES // 1024} KiB); make it smaller",
+        f"file is {size} bytes, over the limit of {limit} bytes"
+        f" ({limit // 1024} KiB); make it smaller",
         path,
         code="yaml-too-large",
     )
