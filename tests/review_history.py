@@ -11,7 +11,9 @@ from registry.fingerprint import fingerprint
 from tests.testing import commit_all, git, init_repo, pointer_yaml, version_yaml, write
 
 DANA = "Dana Reyes <dana@example.com>"
-HOSTILE_REASON = "fix | broken </details><script>alert(1)</script> [x](javascript:alert(1)) @octocat"
+HOSTILE_REASON = (
+    "fix | broken </details><script>alert(1)</script> [x](javascript:alert(1)) @octocat"
+)
 HOSTILE_BY = "Mallory <img src=x onerror=alert(1)> | <m@example.com>"
 # A template that tries to leave its code fence and its <details>, and break a table.
 HOSTILE_CONTENT = (
@@ -103,7 +105,9 @@ def pointer(pid: str, env: str, version: str | None, previous: str | None, **kw:
 
 HR_V1 = "You are helpful. Context: {context}\nQuestion: {query}\n"
 HR_V11 = "You are helpful and brief. Context: {context}\nQuestion: {query}\n"
-HR_V12 = "You are helpful, brief and kind. Context: {context}\nQuestion: {query}\n"
+# Shares the line "```" with HOSTILE_CONTENT: in the diff it is a context line, " ```", which
+# would close a fence of three backticks.
+HR_V12 = "You are helpful, brief and kind. Context: {context}\n```\nQuestion: {query}\n"
 FAQ_V1 = "Answer from the FAQ: {question}\n"
 
 
