@@ -161,3 +161,35 @@ def build_feature(repo: Path) -> Path:
     write(repo, "promptreg.yaml", FEATURE_SETTINGS)
     commit_all(repo, "policy: staging needs 0.9, sandbox no tests")
     return repo
+
+
+README_SETTINGS = (
+    "environments:\n"
+    "  development: {require_tested: false}\n"
+    "  staging: {require_tested: true}\n"
+    "  production: {require_tested: true, min_score: 0.95, promote_from: staging}\n"
+)
+README_V1 = "You are an HR assistant. Context: {context}\nQuestion: {query}\n"
+README_V2 = (
+    "You are an HR assistant. Answer only from this context,\n"
+    "and cite the policy section:\n{context}\nQuestion: {query}\n"
+)
+
+
+def build_readme_example(repo: Path) -> Path:
+    """The change the README's review example shows, with pinned dates (so pinned commit ids):
+    hr 1.1.0 recorded with 0.92, to staging, and to production, whose min_score is 0.95."""
+    init_repo(repo)
+    write(repo, "promptreg.yaml", README_SETTINGS)
+    write(repo, "prompts/hr/1.0.0.yaml", evaluated("hr", "1.0.0", README_V1, "0.9"))
+    for env in ("staging", "production"):
+        write(repo, f"deployments/{env}/hr.yaml", pointer("hr", env, "1.0.0", None))
+    commit_all(repo, "release hr 1.0.0", date="2026-11-20T10:00:00Z")
+    git(repo, "checkout", "-q", "-b", "cite-policy")
+    write(repo, "prompts/hr/1.1.0.yaml", evaluated("hr", "1.1.0", README_V2, "0.92",
+                                                   description="Cite the policy section"))  # fmt: skip
+    for env in ("staging", "production"):
+        write(repo, f"deployments/{env}/hr.yaml", pointer("hr", env, "1.1.0", "1.0.0",
+              reason="Roll out citations"))  # fmt: skip
+    commit_all(repo, "hr 1.1.0: cite the policy section", date="2026-11-21T10:00:00Z")
+    return repo

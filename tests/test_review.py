@@ -281,6 +281,12 @@ def test_markdown_starts_with_the_marker_and_the_verdict(pr: PR) -> None:
                            "Evaluation suites", "Policy (promptreg.yaml)"]  # fmt: skip
     first = next(t for t in tokens if t.type == "inline" and "promptreg check --base" in _text(t))
     assert _text(first) == "\u274c promptreg check --base fails: 1 error(s), 1 warning(s)"
+    since = next(t for t in tokens if t.type == "inline" and _text(t).startswith("Since "))
+    assert _text(since) == (
+        f"Since main (merge base {pr.data['merge_base'][:12]}), at {pr.data['head_commit'][:12]}:"
+        " 4 pointer change(s), 1 new version(s), 1 evaluation record(s) of released versions,"
+        " 1 suite change(s), 1 settings change."
+    )
 
 
 def test_markdown_summary_table_first(pr: PR) -> None:
@@ -516,3 +522,21 @@ def test_fence_is_longer_than_any_backtick_run(body: str) -> None:
     tokens = MD.parse(doc)
     assert tokens[0].type == "fence" and tokens[0].content == body
     assert _text(tokens[2]) == "after"
+
+
+# -- the README's example ----------------------------------------------------------------------
+
+
+def test_readme_example_is_what_review_prints(repo: Path) -> None:
+    import re
+
+    from tests.review_history import build_readme_example
+    from tests.testing import ROOT
+
+    build_readme_example(repo)
+    proc = _review(repo, "--base", "main")
+    assert proc.returncode == 1
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^````markdown\n(<!-- promptreg-review -->\n.*?)^````$", readme,
+                            re.M | re.S)  # fmt: skip
+    assert example == proc.stdout

@@ -50,16 +50,21 @@ def _header(r: Review) -> str:
     if warnings:
         verdict += f", {warnings} warning(s)"
     counts = [
-        f"{len(r.moves)} pointer change(s)",
-        f"{len(r.versions)} new version(s)",
-        f"{len(r.evaluations)} evaluation record(s)",
-        f"{len(r.suites)} suite change(s)",
-        "settings changed" if r.policy is not None else "settings unchanged",
+        f"{n} {what}"
+        for n, what in (
+            (len(r.moves), "pointer change(s)"),
+            (len(r.versions), "new version(s)"),
+            (len(r.evaluations), "evaluation record(s) of released versions"),
+            (len(r.suites), "suite change(s)"),
+            (0 if r.policy is None else 1, "settings change"),
+            (len(r.other_files), "other file(s)"),
+        )
+        if n
     ]
     return (
         f"{MARKER}\n## promptreg review\n\n{verdict}\n\n"
         f"Since {inline(r.base)} (merge base {code(r.merge_base[:12])}), at"
-        f" {code(r.head_commit[:12])}: {', '.join(counts)}.\n"
+        f" {code(r.head_commit[:12])}: {', '.join(counts) or 'no changes'}.\n"
     )
 
 
