@@ -386,6 +386,19 @@ def test_markdown_stays_within_githubs_comment_limit(repo: Path) -> None:
     assert _text(tokens[-2]).startswith("1 section(s) shortened to stay within 60,000 characters.")
 
 
+def test_markdown_limit_counts_utf16_units(repo: Path) -> None:
+    """An emoji is one character but two UTF-16 code units: the limit holds for both counts."""
+    build_main(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    wide = "".join(f"{chr(0x1F600 + i % 64) * 20} {{context}}\n" for i in range(1500))
+    assert len(wide) < MAX_CHARS < len(wide.encode("utf-16-le")) // 2
+    write(repo, "prompts/hr/2.0.0.yaml", version_yaml("hr", "2.0.0", wide))
+    commit_all(repo, "a long prompt of emoji")
+    out = _review(repo, "--base", "main").stdout
+    assert MAX_CHARS - 2000 < len(out.encode("utf-16-le")) // 2 <= MAX_CHARS
+    assert "section(s) shortened" in out
+
+
 # -- a change that passes ----------------------------------------------------------------------
 
 

@@ -14,6 +14,12 @@ MAX_CHARS = 60_000
 _NOTE_ROOM = 400
 
 
+def size(text: str) -> int:
+    """The length GitHub's limit may count: UTF-16 code units (an emoji is two), never less
+    than the number of characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 @dataclass(frozen=True)
 class Block:
     """One self-contained piece of the document (a paragraph, a table, a details section),
@@ -24,14 +30,14 @@ class Block:
 
 
 def assemble(blocks: Sequence[Block], limit: int = MAX_CHARS, note: str = "") -> str:
-    """The blocks in order, each whole, within ``limit`` characters; with ``note`` appended
+    """The blocks in order, each whole, within ``limit`` (``size``); with ``note`` appended
     (and a count of what was left out) when any block was shortened or left out."""
     out: list[str] = []
     used, shortened, omitted = 0, 0, 0
     for b in blocks:
         room = limit - used - _NOTE_ROOM
         text = b.text
-        if len(b.text) + 1 > room:
+        if size(b.text) + 1 > room:
             short = b.fit(room - 1) if b.fit is not None and room > 1 else None
             if short is None:
                 omitted += 1
@@ -39,7 +45,7 @@ def assemble(blocks: Sequence[Block], limit: int = MAX_CHARS, note: str = "") ->
             text = short
             shortened += 1
         out.append(text)
-        used += len(text) + 1
+        used += size(text) + 1
     if shortened or omitted:
         what = []
         if shortened:
@@ -66,12 +72,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], more: str = "")
         lo, hi = 0, len(rows)
         while lo < hi:  # the most rows that fit
             mid = (lo + hi + 1) // 2
-            if len(render(mid)) <= room:
+            if size(render(mid)) <= room:
                 lo = mid
             else:
                 hi = mid - 1
         text = render(lo)
-        return text if lo > 0 and len(text) <= room else None
+        return text if lo > 0 and size(text) <= room else None
 
     return Block(render(len(rows)), fit)
 
@@ -93,11 +99,11 @@ def details(summary_html: str, before: str, diff: str, after_note: str) -> Block
         lo, hi = 0, len(lines)
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if len(render("".join(lines[:mid]), len(lines) - mid)) <= room:
+            if size(render("".join(lines[:mid]), len(lines) - mid)) <= room:
                 lo = mid
             else:
                 hi = mid - 1
         text = render("".join(lines[:lo]), len(lines) - lo)
-        return text if len(text) <= room else None
+        return text if size(text) <= room else None
 
     return Block(render(diff, 0), fit)

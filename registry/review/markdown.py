@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from registry.durations import format_duration
 from registry.models import EnvironmentPolicy, Problem
-from registry.review.escape import code, html_text, inline
+from registry.review.escape import code, html_text, inline, one_line
 from registry.review.fit import MAX_CHARS, Block, assemble, details, table
 from registry.review.markdown_moves import (
     ARROW,
@@ -28,7 +28,7 @@ MARKER = "<!-- promptreg-review -->"
 
 def render_markdown(review: Review, limit: int = MAX_CHARS) -> str:
     """The review within ``limit`` characters (GitHub's comment limit is 65,536)."""
-    see = f"Run {code('promptreg review --base')} {inline(review.base)} locally for all of it."
+    see = f"Run {code(one_line(f'promptreg review --base {review.base}'))} for all of it."
     blocks = [Block(_header(review)), moves_table(review.moves, see)]
     blocks += _problems(review.problems, see)
     blocks += move_details(review.moves)

@@ -59,7 +59,7 @@ def _policy_parts(g: PolicyGate, tested: bool | None, score: float | None) -> li
 
     parts = [
         f"tested: {'yes' if tested else 'no'} "
-        + (f"{mark('untested')} required" if p.require_tested else "(not required)")
+        + (f"(required) {mark('untested')}" if p.require_tested else "(not required)")
     ]
     shown = "none" if score is None else inline(score)
     counts = "" if tested or score is None else " (untested: it does not count)"
