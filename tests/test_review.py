@@ -457,6 +457,49 @@ def test_review_deleted_pointer_file(repo: Path) -> None:
     assert move["gate"]["passed"] is False
 
 
+def test_review_of_no_change(repo: Path) -> None:
+    build_main(repo)
+    proc = _review(repo, "--base", "main", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["merge_base"] == data["head_commit"] == data["base_commit"]
+    assert [data[k] for k in ("moves", "versions", "evaluations", "suites", "other_files")] == [
+        [], [], [], [], [],
+    ]  # fmt: skip
+    assert (data["policy"], data["problems"], data["passed"]) == (None, [], True)
+    out = _review(repo, "--base", "main").stdout
+    assert ": no changes.\n" in out and "No pointer moves." in out
+    assert "None: promptreg check --base reports nothing." in _text_of(out)
+
+
+def _text_of(markdown: str) -> str:
+    return "\n".join(_text(t) for t in MD.parse(markdown) if t.type == "inline")
+
+
+def test_review_with_broken_settings_judges_by_the_bases_policy(repo: Path) -> None:
+    build_main(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, "promptreg.yaml", "environments: [\n")
+    write(repo, "deployments/staging/hr.yaml", pointer("hr", "staging", "1.2.0", "1.1.0"))
+    write(repo, "notes/why.txt", "because\n")
+    commit_all(repo, "break the settings, deploy untested hr 1.2.0")
+    proc = _review(repo, "--base", "main", "--format", "json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert data["policy"] == {
+        "broken": True, "environments": [],
+        "order": {"before": ["development", "staging", "production", "sandbox"], "after": []},
+        "trusted_modules": {"before": [], "after": []},
+    }  # fmt: skip
+    (move,) = data["moves"]
+    # The check judges nothing by broken settings; the base's policy still holds.
+    assert [(g["of"], g["failed"]) for g in move["gate"]["policies"]] == [("base", ["untested"])]
+    assert [p["code"] for p in move["gate"]["problems"]] == ["untested"]
+    assert {p["code"] for p in data["problems"]} >= {"untested", "yaml-syntax"}
+    assert data["other_files"] == ["notes/why.txt"]
+    assert "promptreg.yaml does not load at HEAD" in _review(repo, "--base", "main").stdout
+
+
 # -- usage -------------------------------------------------------------------------------------
 
 
