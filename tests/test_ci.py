@@ -267,7 +267,9 @@ def _action() -> dict[str, Any]:
 
 def test_action_inputs_and_steps() -> None:
     action = _action()
-    assert set(action["inputs"]) == {"base", "python-version", "promptreg-version"}
+    assert set(action["inputs"]) == {
+        "base", "python-version", "promptreg-version", "comment", "comment-author", "github-token",
+    }  # fmt: skip
     assert action["inputs"]["promptreg-version"]["default"] == registry.__version__
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]

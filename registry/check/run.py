@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from registry.check.base_range import open_range, range_problems
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.removal import deleted_pointers
 from registry.check.rules import check_view
 from registry.check.trust import against_base
-from registry.check.verify import record_problems
 from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
 from registry.history import Evidence
@@ -276,56 +276,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 
 def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Problem], str]:
-    from registry.gitio.run import diff_names, is_shallow, merge_base, rev_parse
-
-    if rev_parse(root, base) is None:
-        hint = (
-            " (a shallow CI checkout? fetch full history: fetch-depth: 0)"
-            if is_shallow(root)
-            else ""
-        )
-        raise NotFoundError(f"--base {base!r} is not a known git revision{hint}")
-    head = GitSource(root, "HEAD")
-    head_view = RegistryView(head, schema=True)
-    try:
-        # Compare with where the branch left the base, as a pull request's diff does: what
-        # the base released since then is not this branch's deletion.
-        assert head.commit is not None
-        fork_point = merge_base(root, base, head.commit) or base
-        changes = diff_names(root, fork_point, "HEAD")
-        pointers = {p for _, p, _ in changes if p.startswith(DEPLOYMENTS + "/")}
-        # The base itself is the trusted state: its policy, and its history as evidence of
-        # what ran where and since when (never the branch's own commits).
-        trusted_commit = rev_parse(root, base) or fork_point
-        evidence = Evidence(root, trusted_commit)
-        base_view = RegistryView(GitSource(root, fork_point, cat=head.cat))
-        trusted = (
-            base_view
-            if trusted_commit == fork_point
-            else RegistryView(GitSource(root, trusted_commit, cat=head.cat))
-        )
-        # Suites may call only what the base trusts: the change cannot widen trusted_modules.
-        problems = check_view(
-            head_view,
-            None,
-            pointers,
-            evidence,
-            trusted_modules=trusted.settings().trusted_modules,
-        )
-        moved = pointers | {o for _, _, o in changes if o and o.startswith(DEPLOYMENTS + "/")}
-        problems += against_base(
-            problems, head_view, trusted, base_view, moved, evidence, f"the base {base}"
-        )
-        problems += immutability_problems(base_view, head_view, changes)
-        problems += new_legacy_records(base_view, head_view, changes)
-        problems += deleted_pointers(base_view, head_view, changes)
-        problems = released_breaks(problems, head_view, base_view)
-        problems += record_problems(root, base_view, head_view, changes, verify=verify)
-    finally:
-        head_view.source.close()
-    problems = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code))
-    n = len(head_view.entries())
-    return problems, f"ok: {n} file(s) checked at HEAD, {len(changes)} change(s) since {base}"
+    with open_range(root, base) as rng:
+        problems = range_problems(rng, verify)
+        n = len(rng.head.entries())
+    return problems, f"ok: {n} file(s) checked at HEAD, {len(rng.changes)} change(s) since {base}"
 
 
 def _release_evidence(root: Path) -> Evidence | None:

@@ -120,7 +120,7 @@ def _record(data: Mapping[str, Any]) -> str:
 # --- suite-weakened --------------------------------------------------------------------------
 
 
-def _suite_data(view: RegistryView, path: str) -> Mapping[str, Any] | None:
+def suite_data(view: RegistryView, path: str) -> Mapping[str, Any] | None:
     """The suite at ``path`` as decoded data when it is a valid suite (with the cases of its
     ``cases_file`` appended to ``cases``: the data file's content is part of what the suite
     is, so a row removed or changed weakens it like an inline case), else None."""
@@ -146,10 +146,10 @@ def _weakened(
     base_view: RegistryView, head_view: RegistryView, r: Record, changed: set[str], code: list[str]
 ) -> list[Problem]:
     path = suite_path(r.version.prompt_id)
-    before = _suite_data(base_view, path)
+    before = suite_data(base_view, path)
     if before is None:
         return []  # a new suite is reviewed as part of the change; nothing to be weaker than
-    after = _suite_data(head_view, path)
+    after = suite_data(head_view, path)
     if path in changed and after is None:
         try:
             gone = head_view.source.load(path) is None
@@ -222,7 +222,7 @@ def _verify(
     root: Path, head_view: RegistryView, r: Record, trusted_modules: Sequence[str]
 ) -> list[Problem]:
     path = suite_path(r.version.prompt_id)
-    suite = _suite_data(head_view, path)
+    suite = suite_data(head_view, path)
     if suite is None:
         return [_unverified(r, f"there is no valid suite {path} at HEAD to re-run")]
     try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import click
 
 from registry import DISTRIBUTION, __version__
-from registry.cli import bundle, check, history, init, new, read, render, write
+from registry.cli import bundle, check, history, init, new, read, render, review, write
 from registry.cli.options import (
     Ctx,
     add_root_option,
@@ -39,7 +39,7 @@ def cli(ctx: click.Context, root: str | None, traceback: bool) -> None:
 
 
 # One module per command family; -C is accepted after every subcommand too.
-for _family in (init, read, render, new, write, history, check, bundle):
+for _family in (init, read, render, new, write, history, check, bundle, review):
     for _command in _family.COMMANDS:
         cli.add_command(_command)
 for _command in cli.commands.values():
