@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -211,9 +212,18 @@ def dir_token(root: Path, snap: Snapshot | None) -> tuple[object, ...]:
     return base + tuple((p, _stat(root / p)) for p in sorted(snap.watched))
 
 
-def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None) -> Snapshot:
+def build_snapshot(
+    root: Path,
+    git: bool,
+    cat: CatFile | None,
+    prev: Snapshot | None,
+    step: Callable[[], None] | None = None,
+) -> Snapshot:
     """A new snapshot of ``root``; raises RegistryError when it does not load or when any
-    entry the previous snapshot served fails to resolve in it."""
+    entry the previous snapshot served fails to resolve in it. ``step`` is called before the
+    build and before each entry verified, and may raise to abandon the build."""
+    if step is not None:
+        step()
     if git:
         from registry.gitio.refs import head_state, resolve_head
 
@@ -239,6 +249,8 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
             )
         warm = set(prev.warm_keys)
         for pid, env in _keys_to_verify(root, git, prev, snap):
+            if step is not None:
+                step()
             try:
                 # What the application asked for is loaded ahead; the rest is only verified,
                 # so the change detection of a plain directory keeps watching few files.
