@@ -160,7 +160,9 @@ class SnapshotServing:
         return self._refresher.run(self._reload_locked)
 
     def _build_step(self) -> None:
-        """Between the entries a reload verifies: the test seam, and give up once closed."""
+        """Between the entries a reload verifies: the test seam, give up once closed, and let
+        the requests waiting for the interpreter lock run."""
+        time.sleep(0)
         hook = self._build_hook
         if hook is not None:
             hook()

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import (
     EnvironmentNotConfiguredError,
@@ -27,10 +27,22 @@ from registry.models import PromptVersion, Settings
 from registry.paths import DEPLOYMENTS, SETTINGS, classify
 from registry.policy import Candidate, judge
 from registry.sources import DirSource, GitSource
-from registry.view import RegistryView
+from registry.view import FileResult, RegistryView
+from registry.yamlio.load import Loaded
 
 if TYPE_CHECKING:
     from registry.gitio.catfile import CatFile
+
+
+class ServedView(RegistryView):
+    """A view for serving: a good version or pointer file keeps its record and drops the
+    parsed document and its line maps, which only a problem's message needs."""
+
+    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult[Any]:
+        res = super()._build(path, loaded, kind, schema_kind)
+        if kind in ("version", "pointer") and res.record is not None and not res.problems:
+            res.loaded = None
+        return res
 
 
 class Snapshot:
@@ -231,11 +243,11 @@ def build_snapshot(
         commit = resolve_head(root)
         if commit is None:
             raise NotFoundError(f"{root}: the git repository has no commit yet")
-        view = RegistryView(GitSource(root, commit, cat=cat))
+        view = ServedView(GitSource(root, commit, cat=cat))
         ident = commit
     else:
         token = dir_token(root, None)
-        view = RegistryView(DirSource(root))
+        view = ServedView(DirSource(root))
         ident = "files"
     snap = Snapshot(view, ident, token)
     if prev is not None:
