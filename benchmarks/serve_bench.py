@@ -23,11 +23,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
+from typing import TYPE_CHECKING
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from make_registry import Shape, plan, write_promptreg  # noqa: E402
+
+if TYPE_CHECKING:
+    from context import Bench
+    from report import Result
 
 WORKER = r"""
 import gc, json, os, subprocess, sys, threading, time
@@ -165,6 +171,8 @@ def git(repo: Path, *args: str) -> str:
 
 def moved_branch(repo: Path) -> str:
     """A branch ``moved`` whose one commit moves every pointer to another version."""
+    if git(repo, "branch", "--list", "moved").strip():
+        return "moved"
     git(repo, "checkout", "-q", "-b", "moved")
     for pointer in sorted((repo / "deployments").glob("*/*.yaml")):
         text = pointer.read_text(encoding="utf-8")
@@ -182,6 +190,56 @@ def moved_branch(repo: Path) -> str:
     return "moved"
 
 
+def number(answer: dict[str, object], key: str) -> float:
+    return float(str(answer[key]))
+
+
+def measure_serving(bench: Bench) -> list[Result]:
+    """For run.py: the slowest get_active during a full-pointer reload, and memory."""
+    from report import Result
+
+    reload = Result("reload_max", "slowest get_active during a full reload", "ms", goal=10.0)
+    rss = Result("serve_rss", "RSS after serving every pair", "MiB")
+    ratio = Result("serve_rss_ratio", "  ratio RSS / same records in dicts", "x", goal=2.0)
+    try:
+        moved = moved_branch(bench.registry)
+        runs = [
+            run_worker(
+                bench.python,
+                mode="reload",
+                path=str(bench.registry),
+                moved=moved,
+                interval=bench.refresh_interval or 0.5,
+            )
+            for _ in range(bench.repeat)
+        ]
+        reload.samples = [number(r, "max_ms") for r in runs]
+        reload.value = median(reload.samples)
+        idle = max(number(r, "idle_max_ms") for r in runs)
+        took = median(number(r, "served_after_s") for r in runs)
+        reload.note = (
+            f"{runs[0]['pairs']} pointers moved; new commit served after {took:.2f} s;"
+            f" the same readers with no reload: max {idle:.2f} ms"
+        )
+        served = [
+            run_worker(bench.python, mode="memory", path=str(bench.registry))
+            for _ in range(bench.repeat)
+        ]
+        floors = [
+            run_worker(bench.python, mode="floor", path=str(bench.registry))
+            for _ in range(bench.repeat)
+        ]
+        rss.samples = [number(m, "rss_kib") / 1024 for m in served]
+        rss.value = median(rss.samples)
+        floor = median(number(f, "rss_kib") / 1024 for f in floors)
+        cat = median(number(m, "catfile_kib") / 1024 for m in served)
+        rss.note = f"floor (plain dicts, same run) {floor:.1f} MiB; git cat-file {cat:.1f} MiB more"
+        ratio.value = rss.value / floor
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        reload.error = rss.error = ratio.error = str(exc)
+    return [reload, rss, ratio]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--python", action="append", help="interpreter(s) to measure")
@@ -195,7 +253,7 @@ def main() -> int:
         if repo is None:
             repo = Path(tmp) / "registry"
             write_promptreg(plan(Shape()), repo)
-        moved = "moved" if "moved" in git(repo, "branch", "--list") else moved_branch(repo)
+        moved = moved_branch(repo)
         for py in pythons:
             print(f"== {py}")
             for _ in range(args.repeat):
