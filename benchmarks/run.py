@@ -45,6 +45,7 @@ from report import (
     scaling_table,
     write_json,
 )
+from serve_bench import measure_serving
 
 Measure = Callable[[Bench], Result | list[Result]]
 
@@ -59,6 +60,7 @@ MEASUREMENTS: list[tuple[str, str, Measure]] = [
     ("first", "first get_active", measure_first_call),
     ("warm", "warm get_active", measure_warm),
     ("bundle", "promptreg bundle", measure_bundle),
+    ("serving", "get_active during a reload; memory", measure_serving),
     ("fresh", "freshness", measure_freshness),
 ]
 GROUPS = [g for g, _, _ in MEASUREMENTS] + ["gto"]

@@ -1,19 +1,24 @@
 """How a PromptRegistry serves snapshots: construction, the refresh check, reloads that keep
-the last good snapshot, symlink swaps of the root, and fork safety."""
+the last good snapshot, symlink swaps of the root, and fork safety.
+
+Only the first load blocks a request. After it, the request that finds the refresh interval
+over starts a reload on a background thread (registry.refresh) and returns the snapshot it
+has, as does every request until the new snapshot is swapped in whole."""
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
 from registry.errors import NotFoundError, RegistryError
 from registry.gitio.repo import find_work_tree, is_work_tree
+from registry.refresh import Refresher
 from registry.snapshot import Snapshot, build_snapshot, dir_token
 
 if TYPE_CHECKING:
@@ -29,8 +34,10 @@ _LIVE: weakref.WeakSet[SnapshotServing] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork() stays held forever in the child.
+    # The parent's reload thread did not survive fork() (registry.refresh frees its lock); the
+    # child looks for a change at its first request.
     for reg in list(_LIVE):
-        reg._reload_lock = threading.Lock()
+        reg._next_check = 0.0
         snap = reg._snap
         if snap is not None:
             snap.reset_lock()
@@ -74,16 +81,23 @@ class SnapshotServing:
         self.last_error: str | None = None
         self._snap: Snapshot | None = None
         self._next_check = 0.0
-        self._reload_lock = threading.Lock()
+        self._refresher = Refresher(f"promptreg-reload {self.root}")
         self._cat: CatFile | None = None
         self._closed = False
+        # A seam for tests: called on the reloading thread before the build and before each
+        # entry it verifies (a test holds a reload there to show requests do not wait).
+        self._build_hook: Callable[[], None] | None = None
         self._rejected_token: object = None
         _LIVE.add(self)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop the git reader process and drop the snapshot."""
+        """Stop a reload in progress (waiting for it), the git reader process, and drop the
+        snapshot."""
         self._closed = True
+        # The reload sees the flag at its next entry and gives up; its reads must be over
+        # before the reader stops, or they would start a new git process.
+        self._refresher.join()
         if self._cat is not None:
             self._cat.close()
             self._cat = None
@@ -143,8 +157,17 @@ class SnapshotServing:
         """Check for a new state now; True when a new snapshot was swapped in."""
         if self._closed:
             raise RegistryError("this PromptRegistry is closed")
-        with self._reload_lock:
-            return self._reload_locked()
+        return self._refresher.run(self._reload_locked)
+
+    def _build_step(self) -> None:
+        """Between the entries a reload verifies: the test seam, give up once closed, and let
+        the requests waiting for the interpreter lock run."""
+        time.sleep(0)
+        hook = self._build_hook
+        if hook is not None:
+            hook()
+        if self._closed:
+            raise RegistryError("this PromptRegistry was closed during a reload")
 
     def _reload_locked(self) -> bool:
         prev = self._snap
@@ -158,9 +181,12 @@ class SnapshotServing:
                 return False
             # Taken before reading, so a change made while building is seen next time.
             base = token if self._git else self._token(None)
-            snap = build_snapshot(self.root, self._git, self._reader(), prev)
+            step = None if prev is None else self._build_step
+            snap = build_snapshot(self.root, self._git, self._reader(), prev, step)
             snap.token = base
         except Exception as exc:
+            if self._closed:
+                return False
             # Whatever went wrong with the new state, requests keep the last good snapshot.
             if prev is None:
                 # Nothing to keep serving. A refusal says what is wrong and a folder the
@@ -186,17 +212,22 @@ class SnapshotServing:
 
     def _current(self) -> Snapshot:
         snap = self._snap
-        if snap is None or time.monotonic() >= self._next_check:
-            if self._closed:
-                raise RegistryError("this PromptRegistry is closed")
-            # One thread reloads; the others keep serving the snapshot they have.
-            if self._reload_lock.acquire(blocking=snap is None):
-                try:
-                    if self._snap is snap:
-                        self._reload_locked()
-                finally:
-                    self._reload_lock.release()
-            snap = self._snap
-            if snap is None:
-                raise RegistryError("this PromptRegistry is closed")
+        if snap is None:
+            return self._first_load()
+        if time.monotonic() >= self._next_check and not self._closed:
+            # Stale-while-revalidate: the check and any rebuild run on a background thread.
+            self._next_check = time.monotonic() + self.refresh_interval
+            self._refresher.start(self._reload_locked)
+        return snap
+
+    def _first_load(self) -> Snapshot:
+        """With nothing to serve yet, the request waits for the load (and sees its error)."""
+        if self._closed:
+            raise RegistryError("this PromptRegistry is closed")
+        with self._refresher.lock:
+            if self._snap is None:
+                self._reload_locked()
+        snap = self._snap
+        if snap is None:
+            raise RegistryError("this PromptRegistry is closed")
         return snap

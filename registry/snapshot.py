@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import (
     EnvironmentNotConfiguredError,
@@ -26,10 +27,22 @@ from registry.models import PromptVersion, Settings
 from registry.paths import DEPLOYMENTS, SETTINGS, classify
 from registry.policy import Candidate, judge
 from registry.sources import DirSource, GitSource
-from registry.view import RegistryView
+from registry.view import FileResult, RegistryView
+from registry.yamlio.load import Loaded
 
 if TYPE_CHECKING:
     from registry.gitio.catfile import CatFile
+
+
+class ServedView(RegistryView):
+    """A view for serving: a good version or pointer file keeps its record and drops the
+    parsed document and its line maps, which only a problem's message needs."""
+
+    def _build(self, path: str, loaded: Loaded, kind: str, schema_kind: str) -> FileResult[Any]:
+        res = super()._build(path, loaded, kind, schema_kind)
+        if kind in ("version", "pointer") and res.record is not None and not res.problems:
+            res.loaded = None
+        return res
 
 
 class Snapshot:
@@ -211,9 +224,18 @@ def dir_token(root: Path, snap: Snapshot | None) -> tuple[object, ...]:
     return base + tuple((p, _stat(root / p)) for p in sorted(snap.watched))
 
 
-def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | None) -> Snapshot:
+def build_snapshot(
+    root: Path,
+    git: bool,
+    cat: CatFile | None,
+    prev: Snapshot | None,
+    step: Callable[[], None] | None = None,
+) -> Snapshot:
     """A new snapshot of ``root``; raises RegistryError when it does not load or when any
-    entry the previous snapshot served fails to resolve in it."""
+    entry the previous snapshot served fails to resolve in it. ``step`` is called before the
+    build and before each entry verified, and may raise to abandon the build."""
+    if step is not None:
+        step()
     if git:
         from registry.gitio.refs import head_state, resolve_head
 
@@ -221,11 +243,11 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
         commit = resolve_head(root)
         if commit is None:
             raise NotFoundError(f"{root}: the git repository has no commit yet")
-        view = RegistryView(GitSource(root, commit, cat=cat))
+        view = ServedView(GitSource(root, commit, cat=cat))
         ident = commit
     else:
         token = dir_token(root, None)
-        view = RegistryView(DirSource(root))
+        view = ServedView(DirSource(root))
         ident = "files"
     snap = Snapshot(view, ident, token)
     if prev is not None:
@@ -239,6 +261,8 @@ def build_snapshot(root: Path, git: bool, cat: CatFile | None, prev: Snapshot | 
             )
         warm = set(prev.warm_keys)
         for pid, env in _keys_to_verify(root, git, prev, snap):
+            if step is not None:
+                step()
             try:
                 # What the application asked for is loaded ahead; the rest is only verified,
                 # so the change detection of a plain directory keeps watching few files.

@@ -28,6 +28,7 @@ from registry.models import Message
 from tests.testing import (
     LENIENT_SETTINGS,
     commit_all,
+    fresh,
     init_repo,
     pointer_yaml,
     version_yaml,
@@ -84,7 +85,7 @@ def replace_file(path: Path, data: bytes) -> None:
 
 
 def _served(reg: PromptRegistry, environment: str, prompt_id: str = "alpha") -> str | None:
-    v = reg.get_active(prompt_id, environment)
+    v = fresh(reg).get_active(prompt_id, environment)
     return None if v is None else v.version
 
 

@@ -11,7 +11,16 @@ import pytest
 
 from registry import Message, PromptRegistry, PromptVersion, RegistryError
 from tests.test_write import POLICY, evaluated_yaml
-from tests.testing import commit_all, git, init_repo, pointer_yaml, run_cli, version_yaml, write
+from tests.testing import (
+    commit_all,
+    fresh,
+    git,
+    init_repo,
+    pointer_yaml,
+    run_cli,
+    version_yaml,
+    write,
+)
 
 BY = "Dana Reyes <dana@example.com>"
 
@@ -259,8 +268,8 @@ def test_a_pointer_broken_before_does_not_block_updates(tmp_path: Path) -> None:
     write(root, "deployments/production/greet.yaml", pointer_yaml("greet", "production", "1.0.0"))
     write(root, "deployments/production/other.yaml", pointer_yaml("other", "production", "9.9.9"))
     with PromptRegistry(root, refresh_interval=0.0) as reg:
-        assert reg.get_active("greet", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("greet", "production").version == "1.0.0"  # type: ignore[union-attr]
         write(root, "deployments/production/greet.yaml",
               pointer_yaml("greet", "production", "1.1.0", "1.0.0"))  # fmt: skip
-        assert reg.get_active("greet", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("greet", "production").version == "1.1.0"  # type: ignore[union-attr]
         assert reg.last_error is None

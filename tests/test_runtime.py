@@ -16,6 +16,7 @@ from registry import PromptRegistry, RegistryError
 from tests.testing import (
     LENIENT_SETTINGS,
     commit_all,
+    fresh,
     git,
     init_repo,
     pointer_yaml,
@@ -141,10 +142,10 @@ def test_broken_update_keeps_the_last_good_snapshot(repo: Path) -> None:
     _registry(repo)
     good = commit_all(repo, "init")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         write(repo, "deployments/production/hello.yaml", "prompt_id: hello\nversion: [\n")
         commit_all(repo, "broken pointer")
-        v = reg.get_active("hello", "production")
+        v = fresh(reg).get_active("hello", "production")
         assert v is not None and v.version == "1.0.0"
         assert reg.last_error is not None and "deployments/production/hello.yaml" in reg.last_error
         assert reg.snapshot_id == good
@@ -153,12 +154,12 @@ def test_broken_update_keeps_the_last_good_snapshot(repo: Path) -> None:
             repo, "deployments/production/hello.yaml", pointer_yaml("hello", "production", "9.9.9")
         )
         commit_all(repo, "pointer to nothing")
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.last_error is not None and "9.9.9" in reg.last_error
         # A fixed state is picked up and clears the error.
         _registry(repo, "1.2.0")
         fixed = commit_all(repo, "fix")
-        assert reg.get_active("hello", "production").version == "1.2.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.2.0"  # type: ignore[union-attr]
         assert reg.last_error is None and reg.snapshot_id == fixed
 
 
@@ -166,26 +167,26 @@ def test_untested_version_is_refused_where_tests_are_required(repo: Path) -> Non
     _registry(repo)
     commit_all(repo, "init")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production") is not None
+        assert fresh(reg).get_active("hello", "production") is not None
         write(repo, "promptreg.yaml", "environments:\n  production: {require_tested: true}\n")
         commit_all(repo, "strict production")
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.last_error is not None and "evaluation" in reg.last_error
     # A fresh process has no last good snapshot: it refuses loudly.
     with PromptRegistry(repo) as reg, pytest.raises(RegistryError, match="evaluation"):
-        reg.get_active("hello", "production")
+        fresh(reg).get_active("hello", "production")
 
 
 def test_plain_directory_without_git(tmp_path: Path) -> None:
     root = tmp_path / "image"
     _registry(root)
     with PromptRegistry(root, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.snapshot_id == "files"
         _registry(root, "1.1.0")
-        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
         write(root, "deployments/production/hello.yaml", "{{{ broken")
-        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
         assert reg.last_error is not None and "hello.yaml" in reg.last_error
 
 
@@ -233,12 +234,12 @@ def test_reload_loop_does_not_grow_processes_or_files(repo: Path) -> None:
     _registry(repo)
     commit_all(repo, "init")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        reg.get_active("hello", "production")
+        fresh(reg).get_active("hello", "production")
         base_children, base_fds = _children(), _fds()
         for i in range(40):
             _registry(repo, f"1.{i + 1}.0")
             commit_all(repo, f"deploy {i}")
-            v = reg.get_active("hello", "production")
+            v = fresh(reg).get_active("hello", "production")
             assert v is not None and v.version == f"1.{i + 1}.0"
         assert _children() <= base_children
         assert _fds() <= base_fds
@@ -298,12 +299,12 @@ def test_a_swapped_symlink_is_followed(tmp_path: Path) -> None:
     current = tmp_path / "current"
     current.symlink_to(tmp_path / "wt1")
     with PromptRegistry(current, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         git(origin, "worktree", "add", "-q", "--detach", str(tmp_path / "wt2"), second)
         (tmp_path / "next").symlink_to(tmp_path / "wt2")
         os.replace(tmp_path / "next", current)
         git(origin, "worktree", "remove", "--force", str(tmp_path / "wt1"))
-        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
         assert reg.last_error is None and reg.snapshot_id == second
 
 
@@ -313,10 +314,10 @@ def test_a_swapped_symlink_is_followed_without_git(tmp_path: Path) -> None:
     current = tmp_path / "current"
     current.symlink_to(tmp_path / "r1")
     with PromptRegistry(current, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         (tmp_path / "next").symlink_to(tmp_path / "r2")
         os.replace(tmp_path / "next", current)
-        assert reg.get_active("hello", "production").version == "2.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "2.0.0"  # type: ignore[union-attr]
 
 
 def test_an_update_breaking_a_prompt_not_yet_served_is_refused(repo: Path) -> None:
@@ -325,22 +326,22 @@ def test_an_update_breaking_a_prompt_not_yet_served_is_refused(repo: Path) -> No
     write(repo, "deployments/production/other.yaml", pointer_yaml("other", "production", "1.0.0"))
     good = commit_all(repo, "two prompts")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production") is not None  # only hello is warm
+        assert fresh(reg).get_active("hello", "production") is not None  # only hello is warm
         write(
             repo, "deployments/production/other.yaml", pointer_yaml("other", "production", "9.9.9")
         )
         commit_all(repo, "other points at nothing")
-        assert reg.get_active("hello", "production") is not None
+        assert fresh(reg).get_active("hello", "production") is not None
         assert reg.snapshot_id == good
         assert reg.last_error is not None and "9.9.9" in reg.last_error
-        assert reg.get_active("other", "production").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("other", "production").version == "1.0.0"  # type: ignore[union-attr]
 
 
 def test_an_update_failing_in_an_unexpected_way_keeps_the_last_good_snapshot(repo: Path) -> None:
     _registry(repo)
     good = commit_all(repo, "init")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production") is not None
+        assert fresh(reg).get_active("hello", "production") is not None
         text = version_yaml("hello", "1.1.0").replace(
             "tested: false\n", "tested: false\nevaluation_score: 1" + "0" * 400 + "\n"
         )
@@ -350,7 +351,7 @@ def test_an_update_failing_in_an_unexpected_way_keeps_the_last_good_snapshot(rep
         )
         commit_all(repo, "a score no float can hold")
         for _ in range(5):
-            assert reg.get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
+            assert fresh(reg).get_active("hello", "production").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.snapshot_id == good and reg.last_error is not None
 
 
@@ -360,32 +361,32 @@ def test_retiring_an_environment_does_not_freeze_updates(repo: Path) -> None:
     write(repo, "deployments/canary/hello.yaml", pointer_yaml("hello", "canary", "1.0.0"))
     commit_all(repo, "with canary")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "canary") is not None
-        assert reg.get_active("hello", "production") is not None
+        assert fresh(reg).get_active("hello", "canary") is not None
+        assert fresh(reg).get_active("hello", "production") is not None
         git(repo, "rm", "-q", "-r", "deployments/canary")
         write(repo, "promptreg.yaml", LENIENT_SETTINGS)
         commit_all(repo, "retire canary")
         _registry(repo, "1.1.0")
         commit_all(repo, "deploy 1.1.0")
-        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
         assert reg.last_error is None
         with pytest.raises(RegistryError, match="not configured"):
-            reg.get_active("hello", "canary")
+            fresh(reg).get_active("hello", "canary")
 
 
 def test_fork_while_another_thread_holds_the_reload_lock(repo: Path) -> None:
     _registry(repo)
     commit_all(repo, "init")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production") is not None
-        with reg._reload_lock:  # as if a reader thread were reloading at fork()
+        assert fresh(reg).get_active("hello", "production") is not None
+        with reg._refresher.lock:  # as if a reload thread were running at fork()
             pid = os.fork()
             if pid == 0:  # the child: must reload and serve on its own
                 code = 1
                 try:
                     _registry(repo, "1.1.0")
                     commit_all(repo, "deploy in the child")
-                    v = reg.get_active("hello", "production")
+                    v = fresh(reg).get_active("hello", "production")
                     code = 0 if v is not None and v.version == "1.1.0" else 2
                 finally:
                     os._exit(code)
@@ -397,7 +398,7 @@ def test_plain_directory_is_not_reloaded_without_a_change(tmp_path: Path) -> Non
     root = tmp_path / "image"
     _registry(root)
     with PromptRegistry(root, refresh_interval=0.0) as reg:
-        assert reg.get_active("hello", "production") is not None
+        assert fresh(reg).get_active("hello", "production") is not None
         assert reg.reload() is False
         # An in-place edit (no rename, so no folder change) of a file that was read is seen.
         _registry(root, "1.1.0")
@@ -407,5 +408,5 @@ def test_plain_directory_is_not_reloaded_without_a_change(tmp_path: Path) -> Non
             f.seek(0)
             f.write(text)
             f.truncate()
-        assert reg.get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("hello", "production").version == "1.1.0"  # type: ignore[union-attr]
         assert reg.reload() is False

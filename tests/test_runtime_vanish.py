@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from registry import PromptRegistry, RegistryError
-from tests.testing import commit_all, git, init_repo, pointer_yaml, version_yaml, write
+from tests.testing import commit_all, fresh, git, init_repo, pointer_yaml, version_yaml, write
 
 SETTINGS = "environments:\n  live: {require_tested: false}\n"
 PROMPTS = ("alpha", "beta")
@@ -126,13 +126,13 @@ def test_a_plain_folder_losing_its_settings_keeps_serving_and_says_why(tmp_path:
     root = tmp_path / "image"
     _fill(root)
     with PromptRegistry(root, refresh_interval=0.0) as reg:
-        assert reg.get_active("alpha", "live") is not None
+        assert fresh(reg).get_active("alpha", "live") is not None
         (root / "promptreg.yaml").unlink()
-        assert reg.get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.last_error is not None and "promptreg.yaml" in reg.last_error
         # Back again (the sync finished): a good update, the error is gone.
         write(root, "promptreg.yaml", SETTINGS + "  qa: {require_tested: false}\n")
-        assert reg.get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.last_error is None and "qa" in reg.settings.names
 
 
@@ -151,23 +151,23 @@ def test_a_commit_removing_the_settings_and_pointers_is_accepted(repo: Path) -> 
     _fill(repo)
     commit_all(repo, "deploy")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("alpha", "live") is not None
+        assert fresh(reg).get_active("alpha", "live") is not None
         git(repo, "rm", "-q", "promptreg.yaml", "deployments/live/beta.yaml")
         gone = commit_all(repo, "retire the live environment's settings and beta")
         with pytest.raises(RegistryError, match="not configured"):
-            reg.get_active("alpha", "live")
+            fresh(reg).get_active("alpha", "live")
         assert reg.snapshot_id == gone and reg.last_error is None
-        assert reg.get_active("beta", "production") is None
+        assert fresh(reg).get_active("beta", "production") is None
 
 
 def test_a_commit_removing_a_served_pointer_is_accepted(repo: Path) -> None:
     _fill(repo)
     commit_all(repo, "deploy")
     with PromptRegistry(repo, refresh_interval=0.0) as reg:
-        assert reg.get_active("beta", "live") is not None
+        assert fresh(reg).get_active("beta", "live") is not None
         git(repo, "rm", "-q", "deployments/live/beta.yaml")
         commit_all(repo, "remove beta")
-        assert reg.get_active("beta", "live") is None
+        assert fresh(reg).get_active("beta", "live") is None
         assert reg.last_error is None
 
 
@@ -184,8 +184,8 @@ def test_a_git_root_swapped_to_a_folder_without_git_is_not_read_as_files(
     _fill(plain)
     write(plain, "promptreg.yaml", "environments:\n  qa: {require_tested: false}\n")
     with PromptRegistry(current, refresh_interval=0.0) as reg:
-        assert reg.get_active("alpha", "live") is not None
+        assert fresh(reg).get_active("alpha", "live") is not None
         _swap(current, plain)
-        assert reg.get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
+        assert fresh(reg).get_active("alpha", "live").version == "1.0.0"  # type: ignore[union-attr]
         assert reg.snapshot_id == commit
         assert reg.last_error is not None and "git" in reg.last_error

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from registry import PromptRegistry, ValidationError
-from tests.testing import commit_all, git, pointer_yaml, run_cli, version_yaml, write
+from tests.testing import commit_all, fresh, git, pointer_yaml, run_cli, version_yaml, write
 
 ACTOR = "Dana Reyes <dana@example.com>"
 OTHER = "Sam Lee <sam@example.com>"
@@ -194,10 +194,10 @@ def test_the_library_undeploys(deployed: Path) -> None:
 
 def test_an_application_serving_the_version_takes_the_tombstone(deployed: Path) -> None:
     with PromptRegistry(deployed, refresh_interval=0) as reg:
-        v = reg.get_active("greet", "development")
+        v = fresh(reg).get_active("greet", "development")
         assert v is not None and v.version == "1.1.0"
         assert undeploy(deployed, "--commit")[0] == 0
-        assert reg.get_active("greet", "development") is None
+        assert fresh(reg).get_active("greet", "development") is None
         assert reg.last_error is None
 
 

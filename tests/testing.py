@@ -7,6 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from registry.serving import SnapshotServing
+
+Serving = TypeVar("Serving", bound="SnapshotServing")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +27,17 @@ def git(repo: Path, *args: str, date: str | None = None, **kw: object) -> str:
         ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
     )
     return out.stdout
+
+
+def fresh(reg: Serving) -> Serving:
+    """``reg`` once the change a request would notice now is loaded: the request itself
+    answers from the snapshot it has while a background thread reloads, so a test that has
+    just changed the registry waits for that reload before asking."""
+    reg._next_check = 0.0
+    kick = getattr(reg, "_served", None) or reg._current
+    kick()
+    reg._refresher.join()
+    return reg
 
 
 def write(repo: Path, rel: str, text: str | bytes) -> Path:

@@ -2,7 +2,8 @@
 
 The hot-path promises of a checkout hold: the bundle is read and verified once, served from
 memory, and looked at again at most every ``refresh_interval`` seconds (one ``stat``, and a
-``listdir`` for a folder); a replaced file is verified whole before it is swapped in, so a
+``listdir`` for a folder, on a background thread while requests keep the bundle they have:
+registry.refresh); a replaced file is verified whole before it is swapped in, so a
 read never mixes two bundles, and a broken, truncated or foreign bundle keeps the last good
 one serving and sets ``last_error``. A bundle holds one environment's active versions and
 nothing else, so every other call raises a RegistryError saying what it needs.
@@ -12,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,24 +23,13 @@ from registry.bundle.read import LoadedBundle, bundle_file, file_token, load_bun
 from registry.errors import EnvironmentNotConfiguredError, RegistryError, ValidationError
 from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptVersion, Settings
+from registry.refresh import Refresher
 from registry.registry import PromptRegistry
 
 if TYPE_CHECKING:
     from registry.serving import SourceMode
 
 log = logging.getLogger("promptreg")
-
-_LIVE: weakref.WeakSet[BundleRegistry] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    # A lock held by another thread at fork() stays held forever in the child.
-    for reg in list(_LIVE):
-        reg._lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _not_served(what: str) -> Callable[..., Any]:
@@ -71,12 +59,10 @@ class BundleRegistry(PromptRegistry):
         self._loaded: LoadedBundle | None = None
         self._rejected: object = None
         self._next_check = 0.0
-        self._lock = threading.Lock()
+        self._refresher = Refresher(f"promptreg-reload {self._path}")
         self._closed = False
-        _LIVE.add(self)
         # Loaded now: an application learns at start-up that its bundle is broken.
-        with self._lock:
-            self._reload_locked()
+        self._refresher.run(self._reload_locked)
 
     # -- what a bundle serves ----------------------------------------------------------------
     def get_active(self, prompt_id: str, environment: str) -> PromptVersion | None:
@@ -148,28 +134,23 @@ class BundleRegistry(PromptRegistry):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Drop the bundle; later reads raise RegistryError."""
+        """Drop the bundle (after a reload in progress); later reads raise RegistryError."""
         self._closed = True
+        self._refresher.join()
         self._loaded = None
 
     def reload(self) -> bool:
         """Check for a new bundle now; True when a different one was swapped in."""
         if self._closed:
             raise RegistryError("this PromptRegistry is closed")
-        with self._lock:
-            return self._reload_locked()
+        return self._refresher.run(self._reload_locked)
 
     def _served(self) -> Bundle:
         loaded = self._loaded
         if loaded is not None and time.monotonic() >= self._next_check and not self._closed:
-            # One thread looks; the others keep serving the bundle they have.
-            if self._lock.acquire(blocking=False):
-                try:
-                    if self._loaded is loaded:
-                        self._reload_locked()
-                finally:
-                    self._lock.release()
-            loaded = self._loaded
+            # Stale-while-revalidate: the look and any load run on a background thread.
+            self._next_check = time.monotonic() + self.refresh_interval
+            self._refresher.start(self._reload_locked)
         if loaded is None:
             raise RegistryError("this PromptRegistry is closed")
         return loaded.bundle
@@ -189,6 +170,8 @@ class BundleRegistry(PromptRegistry):
                     f" serves {prev.bundle.environment}"
                 )
         except Exception as exc:
+            if self._closed:
+                return False
             if prev is None:
                 if isinstance(exc, OSError):
                     raise RegistryError(f"{self._path}: the bundle cannot be read: {exc}") from exc
