@@ -286,8 +286,11 @@ def pointer_commits(
     return pointer_log(Path(root), rev, [path], cat)[0][path]
 
 
-def environments_in_history(root: Path, prompt_id: str, rev: str = "HEAD") -> list[str]:
+def environments_in_history(
+    root: Path, prompt_id: str, rev: str = "HEAD", configured: Sequence[str] = ()
+) -> list[str]:
     """Every environment folder that ever held a pointer of ``prompt_id`` on the first-parent
-    chain, retired environments included, sorted."""
-    found, _ = pointer_log_everywhere(Path(root), rev, prompt_id, ())
+    chain, retired environments included, sorted. Naming the ``configured`` ones spares
+    reading their folders whole the first time."""
+    found, _ = pointer_log_everywhere(Path(root), rev, prompt_id, configured)
     return sorted(env for env, commits in found.items() if commits)
