@@ -178,6 +178,10 @@ def test_an_unreadable_or_unwritable_memory_changes_nothing(repo: Path) -> None:
     write(repo, ".git/promptreg/environments", "promptreg environments 1\nenv ../x\n")
     assert history_everywhere(repo, PID, CONFIGURED) == expected
     assert read_seen(repo)[1] >= {"canary", *CONFIGURED}  # rewritten
+    # A remembered tip that no longer exists (its branch deleted and pruned).
+    gone = "promptreg environments 1\ntip " + "0" * 40 + "\nenv production\n"
+    write(repo, ".git/promptreg/environments", gone)
+    assert history_everywhere(repo, PID, CONFIGURED) == expected
     _cache(repo).unlink()
     _cache(repo).parent.rmdir()
     write(repo, ".git/promptreg", "a file where the folder would be")

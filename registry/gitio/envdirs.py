@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from registry.errors import GitError
 from registry.gitio.chain import Chain
 from registry.gitio.repo import git_dirs, read_bytes
 from registry.gitio.run import run_git
@@ -121,6 +122,7 @@ class EnvironmentDirs:
         self._since = self._tips[-1] if self._tips else None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._lost = False
         self._scanned = self._since is None or self._since != tip
         if self._scanned:
             # Started at once, alongside the pointer log; checked against the chain after.
@@ -130,6 +132,10 @@ class EnvironmentDirs:
     def _scan(self) -> None:
         try:
             self._new = scan_names(self.root, self.rev, self._since, self.known)
+        except GitError:
+            if self._since is None:
+                raise
+            self._lost = True  # the remembered tip is gone (a pruned branch): read it all
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
 
@@ -139,7 +145,7 @@ class EnvironmentDirs:
             self._thread.join()
             if self._error is not None:
                 raise self._error
-        if self._since is not None and chain.place(self._since) is None:
+        if self._since is not None and (self._lost or chain.place(self._since) is None):
             # The remembered tip is not on this chain (another branch, rewritten history):
             # read from the latest remembered tip that is, else the whole chain.
             on_chain = {t: i for t in self._tips if (i := chain.place(t)) is not None}
