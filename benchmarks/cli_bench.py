@@ -1,4 +1,4 @@
-"""The command-line measurements: history against git log, status, check, and import time."""
+"""The command-line measurements: status, check, and import time (history: history_bench)."""
 
 from __future__ import annotations
 
@@ -7,58 +7,9 @@ import time
 from pathlib import Path
 
 from context import Bench, timed
-from make_registry import HOT_ENVIRONMENT, HOT_PROMPT, Deployment, pointer_yaml
+from make_registry import Deployment, pointer_yaml
 from procs import git
 from report import Result
-
-HOT_POINTER = f"deployments/{HOT_ENVIRONMENT}/{HOT_PROMPT}.yaml"
-
-
-def measure_history(bench: Bench) -> list[Result]:
-    """promptreg history of hot_prompt against ``git log -p`` of its pointer, in the same rounds."""
-    runs = bench.sample(
-        {
-            "history": bench.promptreg("history", HOT_PROMPT, "--env", HOT_ENVIRONMENT),
-            "git": ["git", "log", "-p", "--", HOT_POINTER],
-        }
-    )
-    history = timed("history", "promptreg history hot_prompt --env production", runs["history"])
-    baseline = timed("git_log", "git log -p -- <hot_prompt production pointer>", runs["git"])
-    if runs["git"] and runs["git"][-1].ok:
-        log = runs["git"][-1].stdout.splitlines()
-        shown = sum(1 for line in log if line.startswith("commit "))
-        baseline.note = f"{shown:,} commits shown"
-    if history.error is None:
-        history.note, history.error = history_check(bench)
-    return [history, baseline, history_ratio(history, baseline)]
-
-
-def history_check(bench: Bench) -> tuple[str, str | None]:
-    """Does ``history --json`` list exactly the generated deployments, in order?"""
-    out = bench.run(bench.promptreg("history", HOT_PROMPT, "--env", HOT_ENVIRONMENT, "--json"))
-    if not out.ok:
-        return "", f"history --json: {out.problem()}"
-    try:
-        got = [str(event["version"]) for event in json.loads(out.stdout)]
-    except (ValueError, TypeError, KeyError) as exc:
-        return "", f"history --json unreadable: {exc}"
-    expected = bench.plan.hot_versions()
-    if got != expected:
-        return (
-            "",
-            f"history lists {len(got):,} events, expected {len(expected):,} (or order differs)",
-        )
-    return f"{len(got):,} events, as generated", None
-
-
-def history_ratio(history: Result, baseline: Result) -> Result:
-    ratio = Result("history_ratio", "  ratio history / git log -p", "x", goal=2.0)
-    if history.value is None or baseline.value is None:
-        ratio.error = "needs both timings"
-        return ratio
-    ratio.samples = [h / g for h, g in zip(history.samples, baseline.samples, strict=False)]
-    ratio.value = history.value / baseline.value
-    return ratio
 
 
 def measure_command(bench: Bench, key: str, args: list[str], goal: float) -> Result:

@@ -27,13 +27,13 @@ from typing import Any
 from bundle_bench import measure_bundle
 from cli_bench import (
     measure_check_all,
-    measure_history,
     measure_import,
     measure_staged,
     measure_status,
 )
 from context import BENCH_DIR, Bench
 from gto_bench import gto_version, measure_gto, side_by_side
+from history_bench import measure_history
 from library_bench import measure_first_call, measure_freshness, measure_warm
 from make_registry import Shape, plan, write_promptreg
 from report import (
@@ -52,7 +52,7 @@ Measure = Callable[[Bench], Result | list[Result]]
 # (group for --only, label if the harness itself fails, measurement); freshness commits to
 # the registry, so it runs last.
 MEASUREMENTS: list[tuple[str, str, Measure]] = [
-    ("history", "promptreg history hot_prompt", measure_history),
+    ("history", "promptreg history hot_prompt (--env, every environment)", measure_history),
     ("status", "promptreg status --json", measure_status),
     ("check", "promptreg check --all", measure_check_all),
     ("staged", "promptreg check --staged", measure_staged),

@@ -17,7 +17,7 @@ from registry.errors import (
     VersionNotGivenError,
 )
 from registry.ids import Bump, SemVer, validate_environment, validate_prompt_id, validate_version
-from registry.models import Problem, PromptDeployment, PromptVersion
+from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.policy import Candidate, judge
 from registry.sources import DirSource
 from registry.view import RegistryView
@@ -158,7 +158,11 @@ def require_known(view: RegistryView, root: Path, prompt_id: str, environment: s
     from registry.gitio.log import environments_in_history
 
     pointers = view.pointer_index()
-    in_history = environments_in_history(root, prompt_id)
+    try:
+        names = view.settings().names
+    except RegistryError:
+        names = Settings().names
+    in_history = environments_in_history(root, prompt_id, configured=names)
     known = prompt_id in view.version_index() or any(pid == prompt_id for _, pid in pointers)
     if not known and not in_history:
         raise NotFoundError(

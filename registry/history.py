@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from registry.errors import InvalidTimeError as InvalidTimeError  # re-exported
 from registry.errors import RegistryError, ShallowCloneError
-from registry.gitio.log import PointerCommit, PointerFields, pointer_log
+from registry.gitio.log import PointerCommit, PointerFields, pointer_log, pointer_log_everywhere
 from registry.ids import validate_environment, validate_prompt_id
 from registry.models import PromptDeployment
 from registry.paths import pointer_path
@@ -175,11 +175,33 @@ def history(
     if not paths:
         return []
     found, position = pointer_log(Path(root), rev, list(paths.values()), None)
+    return merge_events(prompt_id, [(env, found[paths[env]]) for env in envs], position)
+
+
+def history_everywhere(
+    root: Path, prompt_id: str, configured: Sequence[str], rev: str = "HEAD"
+) -> list[PromptDeployment]:
+    """Deployment events of ``prompt_id`` in every environment: the ``configured`` ones, then
+    any other whose folder held the pointer on the chain (a retired one), by name."""
+    validate_prompt_id(prompt_id)
+    configured = [validate_environment(env) for env in dict.fromkeys(configured)]
+    found, position = pointer_log_everywhere(Path(root), rev, prompt_id, configured)
+    retired = sorted(env for env, commits in found.items() if commits and env not in configured)
+    envs = [*configured, *retired]
+    return merge_events(prompt_id, [(env, found.get(env, [])) for env in envs], position)
+
+
+def merge_events(
+    prompt_id: str,
+    commits: Sequence[tuple[str, Sequence[PointerCommit]]],
+    position: Mapping[str, int],
+) -> list[PromptDeployment]:
+    """The events of each (environment, its pointer's commits) in one list, oldest first; at
+    the same time, chain order first, then the given environment order."""
     merged = [
         (event, i)
-        for i, env in enumerate(envs)
-        for event in events_from_commits(prompt_id, env, found[paths[env]])
+        for i, (env, env_commits) in enumerate(commits)
+        for event in events_from_commits(prompt_id, env, env_commits)
     ]
-    # Same time: chain order first, then the given environment order.
     merged.sort(key=lambda item: (item[0].deployed_at, position[item[0].commit or ""], item[1]))
     return [event for event, _ in merged]

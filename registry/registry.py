@@ -197,11 +197,7 @@ class PromptRegistry(SnapshotServing):
             # History is what one reads when the current state is broken.
             configured = Settings().names
         # Configured environments in promotion order, then any retired one history knows.
-        from registry.gitio.log import environments_in_history
-
-        found = environments_in_history(self.root, prompt_id)
-        envs = tuple(dict.fromkeys([*configured, *sorted(found)]))
-        return history.history(self.root, prompt_id, environment, envs)
+        return history.history_everywhere(self.root, prompt_id, configured)
 
     def active_at(
         self, prompt_id: str, environment: str, when: datetime | str

@@ -3,19 +3,22 @@ one git log and one cat-file, as ``PointerCommit`` records."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from registry.errors import GitError, LoadError, ShallowCloneError
 from registry.gitio.catfile import CatFile
+from registry.gitio.chain import Chain, ChainReader
+from registry.gitio.envdirs import EnvironmentDirs
 from registry.gitio.refs import resolve_head
-from registry.gitio.run import is_shallow, run_git, stream_git
-from registry.ids import is_valid_id, is_valid_version, validate_prompt_id
+from registry.gitio.repo import git_dirs
+from registry.gitio.run import is_shallow, stream_git
+from registry.ids import is_valid_version, validate_prompt_id
 from registry.paths import pointer_path
+from registry.yamlio.flat import load_flat
 from registry.yamlio.load import load_yaml_bytes
 
 
@@ -144,7 +147,7 @@ def _check_repository(root: Path, rev: str) -> bool:
     """Refuse a bad rev or a shallow clone; False when there is no history to read."""
     if rev.startswith("-") or not rev:
         raise GitError(f"invalid git revision {rev!r}: give a branch, tag or commit id")
-    if is_shallow(root):
+    if _is_shallow(root):
         raise ShallowCloneError(
             f"{root} is a shallow clone; history would be incomplete: run"
             " `git fetch --unshallow` (in CI: fetch-depth: 0)"
@@ -162,19 +165,26 @@ def _parse_pointer(
         return None, f"{label}: is not a regular file (git mode {f.mode})"
     if blob is None:
         return None, f"{label}: blob {f.blob} is missing from the repository"
+    flat = load_flat(blob)
+    if flat is not None:
+        return pointer_fields(flat), None
     try:
         return pointer_fields(load_yaml_bytes(blob, label).data), None
     except LoadError as exc:
         return None, str(exc)
 
 
+# One commit of one pointer before its time is made monotonic: commit, committer time, zone,
+# author, the pointer there, the error reading it.
+_Row = tuple[str, int, str, str, PointerFields | None, str | None]
+
+
 class _Collector:
     """Reads and parses the pointers of each batch of changes while git log keeps walking."""
 
-    def __init__(self, paths: Sequence[str], cat: CatFile) -> None:
+    def __init__(self, cat: CatFile) -> None:
         self.cat = cat
-        self.found: dict[str, list[PointerCommit]] = {p: [] for p in paths}
-        self.order: list[str] = []
+        self.rows: dict[str, list[_Row]] = {}
         self._blobs: dict[str, bytes | None] = {}
 
     def add(self, changes: Sequence[_Change]) -> None:
@@ -182,62 +192,41 @@ class _Collector:
         wanted = sorted(ids.difference(self._blobs))
         self._blobs.update(zip(wanted, self.cat.read_many(wanted), strict=True))
         for c in changes:
-            self.order.append(c.commit)
             for f in c.files:
-                if f.path in self.found:
+                rows = self.rows.get(f.path)
+                if rows is not None:
                     data, error = _parse_pointer(f, self._blobs.get(f.blob), c.commit)
-                    self.found[f.path].append(
-                        PointerCommit(c.commit, c.committed_at, c.tz_offset, c.author, data, error)
-                    )
+                    rows.append((c.commit, c.committed_at, c.tz_offset, c.author, data, error))
+
+    def walk(self, root: Path, rev: str, paths: Sequence[str]) -> None:
+        """The commits of ``rev``'s first-parent chain that touched ``paths``."""
+        for path in paths:
+            self.rows.setdefault(path, [])
+        batch: list[_Change] = []
+        with closing(stream_git(root, *_log_args(rev, paths))) as chunks:
+            for change in _parse_log(chunks):
+                batch.append(change)
+                if len(batch) >= _BATCH:
+                    self.add(batch)
+                    batch = []
+        self.add(batch)
+
+    def commits(self, path: str, chain: Chain) -> list[PointerCommit]:
+        """The commits of ``path``, oldest first, their times made monotonic along ``chain``."""
+        return [
+            PointerCommit(commit, chain.time(commit, at), tz, author, data, error)
+            for commit, at, tz, author, data, error in reversed(self.rows[path])
+        ]
 
 
-def _collect(root: Path, rev: str, paths: Sequence[str], cat: CatFile) -> _Collector:
-    collector = _Collector(paths, cat)
-    if not _check_repository(root, rev):
-        return collector
-    batch: list[_Change] = []
-    with closing(stream_git(root, *_log_args(rev, paths))) as chunks:
-        for change in _parse_log(chunks):
-            batch.append(change)
-            if len(batch) >= _BATCH:
-                collector.add(batch)
-                batch = []
-    collector.add(batch)
-    return collector
+def _is_shallow(root: Path) -> bool:
+    # git's own test: a "shallow" file in the common git dir; no process when .git is found.
+    dirs = git_dirs(root)
+    return (dirs[1] / "shallow").exists() if dirs is not None else is_shallow(root)
 
 
-class _ChainTimes:
-    """``git rev-list --first-parent --timestamp`` in a thread: each commit's running maximum
-    committer time from the root of the chain."""
-
-    def __init__(self, root: Path, rev: str) -> None:
-        self._out: bytes = b""
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(root, rev), daemon=True)
-        self._thread.start()
-
-    def _run(self, root: Path, rev: str) -> None:
-        try:
-            if resolve_head(root) is not None or rev != "HEAD":
-                self._out = run_git(
-                    root, "rev-list", "--first-parent", "--timestamp", "--end-of-options", rev
-                )
-        except BaseException as exc:  # re-raised in the caller's thread
-            self._error = exc
-
-    def result(self) -> dict[str, int]:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        out: dict[str, int] = {}
-        high = 0
-        for line in reversed(self._out.split(b"\n")):
-            if not line:
-                continue
-            seconds, commit = line.split(b" ", 1)
-            high = max(high, int(seconds))
-            out[commit.decode("ascii")] = high
-        return out
+def _positions(found: Mapping[str, list[PointerCommit]], chain: Chain) -> dict[str, int]:
+    return {c.commit: chain.place(c.commit) or 0 for commits in found.values() for c in commits}
 
 
 def pointer_log(
@@ -249,18 +238,44 @@ def pointer_log(
     commits that touched a pointer: a deploy after a commit with a clock ahead of it happened
     at least then. The chain's times come from one rev-list run alongside the log.
     """
-    chain = _ChainTimes(root, rev)
+    root = Path(root)
+    if not _check_repository(root, rev):
+        return {p: [] for p in paths}, {}
+    chain = ChainReader(root, rev)
     with nullcontext(cat) if cat is not None else CatFile(root) as reader:
-        collected = _collect(root, rev, paths, reader)
-    monotonic = chain.result()
-    for path, commits in collected.found.items():
-        commits.reverse()  # git log lists newest first
-        collected.found[path] = [
-            replace(c, committed_at=max(c.committed_at, monotonic.get(c.commit, 0)))
-            for c in commits
-        ]
-    order = collected.order
-    return collected.found, {commit: len(order) - i for i, commit in enumerate(order)}
+        collector = _Collector(reader)
+        collector.walk(root, rev, paths)
+    times = chain.result()
+    found = {p: collector.commits(p, times) for p in paths}
+    return found, _positions(found, times)
+
+
+def pointer_log_everywhere(
+    root: Path, rev: str, prompt_id: str, configured: Sequence[str]
+) -> tuple[dict[str, list[PointerCommit]], dict[str, int]]:
+    """Per environment that is ``configured`` or ever held the pointer of ``prompt_id`` on the
+    first-parent chain (a retired one), its commits as ``pointer_log`` gives them.
+
+    The folders already known (``envdirs``) are walked at once, alongside the scan for new
+    ones since they were last looked for; a new folder is walked after, on its own.
+    """
+    root = Path(root)
+    validate_prompt_id(prompt_id)
+    if not _check_repository(root, rev):
+        return {env: [] for env in configured}, {}
+    chain = ChainReader(root, rev)
+    dirs = EnvironmentDirs(root, rev, configured, resolve_head(root) if rev == "HEAD" else None)
+    paths = {env: pointer_path(env, prompt_id) for env in dirs.known}
+    with CatFile(root) as cat:
+        collector = _Collector(cat)
+        collector.walk(root, rev, list(paths.values()))
+        times = chain.result()
+        new = {env: pointer_path(env, prompt_id) for env in dirs.result(times)}
+        if new:
+            collector.walk(root, rev, list(new.values()))
+    dirs.save(times)
+    found = {env: collector.commits(path, times) for env, path in {**paths, **new}.items()}
+    return found, _positions(found, times)
 
 
 def pointer_commits(
@@ -271,20 +286,11 @@ def pointer_commits(
     return pointer_log(Path(root), rev, [path], cat)[0][path]
 
 
-def environments_in_history(root: Path, prompt_id: str, rev: str = "HEAD") -> list[str]:
+def environments_in_history(
+    root: Path, prompt_id: str, rev: str = "HEAD", configured: Sequence[str] = ()
+) -> list[str]:
     """Every environment folder that ever held a pointer of ``prompt_id`` on the first-parent
-    chain, retired environments included (for a history of all environments)."""
-    validate_prompt_id(prompt_id)
-    if not _check_repository(root, rev):
-        return []
-    out = run_git(
-        root,
-        *("-c", "log.follow=false", "log", "--first-parent", "--format=", "--name-only", "-z"),
-        *("--no-renames", "--end-of-options", rev, "--", f":(glob)deployments/*/{prompt_id}.yaml"),
-    )
-    found: dict[str, None] = {}
-    for path in out.decode("utf-8", "replace").split("\0"):
-        parts = path.strip().split("/")
-        if len(parts) == 3 and is_valid_id(parts[1]):
-            found.setdefault(parts[1], None)
-    return list(found)
+    chain, retired environments included, sorted. Naming the ``configured`` ones spares
+    reading their folders whole the first time."""
+    found, _ = pointer_log_everywhere(Path(root), rev, prompt_id, configured)
+    return sorted(env for env, commits in found.items() if commits)
