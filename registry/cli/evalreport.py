@@ -68,6 +68,9 @@ def show_result(res: EvalResult, baseline: EvalResult | None, environment: str |
             )
         table(["CASE", "SCORE", environment or "BASELINE", "RESULT", "NOTE"], rows)
     verdict = "passed" if res.passed else "FAILED"
+    errors = sum(1 for c in res.cases if c.error)
+    if errors:
+        verdict += f" ({errors} of {len(res.cases)} cases could not be run)"
     click.echo(
         f"\n{res.prompt_id} {res.version}: score {res.score:.3f},"
         f" threshold {res.threshold}: {verdict}"

@@ -111,6 +111,8 @@ def run_suite(
         suite=suite.path,
         score=score,
         threshold=suite.threshold,
-        passed=bool(pairs) and score >= suite.threshold,
+        # A case that could not be run (its target failed, its render failed) was not judged:
+        # the evaluation does not pass, whatever the other cases score.
+        passed=bool(pairs) and score >= suite.threshold and not any(r.error for r in results),
         cases=tuple(results),
     )
