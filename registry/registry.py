@@ -174,7 +174,7 @@ class PromptRegistry(SnapshotServing):
     def version_warnings(self, prompt_id: str, version: str) -> list[Problem]:
         """The warnings ``check`` gives a version file: ``{{name}}`` placeholders that render
         literally, and placeholders added within a major version."""
-        from registry.check.rules import breaking_variables, mustache_warnings
+        from registry.check.templates import breaking_variables, mustache_warnings
         from registry.paths import version_path
 
         path = version_path(validate_prompt_id(prompt_id), validate_version(version))

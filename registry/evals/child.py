@@ -34,107 +34,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from registry.errors import EvaluationError
+from registry.evals.job import decode_job, encode_job
 from registry.evals.outputs import case_limit
 from registry.evals.results import CaseResult, case_from_dict
-from registry.evals.suite import Assertion, Case, Endpoint, Suite
-from registry.models import Message, PromptVersion
+from registry.evals.suite import Suite
+from registry.models import PromptVersion
 
 _MAX_ANSWER = 64 * 1024 * 1024  # bytes of answer the parent reads before giving up
 _STARTUP = 60.0  # seconds the interpreter may take to start, on top of the suite's timeout
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
-
-
-def _endpoint_job(endpoint: Endpoint | None) -> dict[str, Any] | None:
-    return None if endpoint is None else {**endpoint.to_dict(), "line": endpoint.line}
-
-
-def _endpoint_from_job(raw: dict[str, Any] | None) -> Endpoint | None:
-    return None if raw is None else Endpoint(**raw)
-
-
-def _job(
-    version: PromptVersion,
-    suite: Suite,
-    root: Path,
-    trusted: tuple[str, ...],
-    jobs: int = 1,
-    cache: bool = True,
-) -> bytes:
-    messages = None
-    if version.messages is not None:
-        messages = [{"role": m.role, "content": m.content} for m in version.messages]
-    cases = [
-        {
-            "name": c.name,
-            "vars": dict(c.vars),
-            "line": c.line,
-            "assertions": [
-                {"type": a.type, "value": a.value, "weight": a.weight, "line": a.line}
-                for a in c.assertions
-            ],
-        }
-        for c in suite.cases
-    ]
-    doc = {
-        "version": {
-            "prompt_id": version.prompt_id,
-            "version": version.version,
-            "content": version.content,
-            "messages": messages,
-            "model": None if version.model is None else dict(version.model),
-        },
-        "suite": {
-            "path": suite.path,
-            "prompt_id": suite.prompt_id,
-            "threshold": suite.threshold,
-            "target": suite.target,
-            "target_line": suite.target_line,
-            "timeout": suite.timeout,
-            "model_target": _endpoint_job(suite.model_target),
-            "judge": _endpoint_job(suite.judge),
-            "cases": cases,
-        },
-        "root": str(root.resolve()),
-        "trusted": list(trusted),
-        "cache": cache,
-        "jobs": jobs,
-    }
-    return json.dumps(doc).encode("utf-8")
-
-
-def _from_job(
-    doc: dict[str, Any],
-) -> tuple[PromptVersion, Suite, Path, tuple[str, ...], int, bool]:
-    from types import MappingProxyType
-
-    v = doc["version"]
-    messages = v["messages"]
-    version = PromptVersion(
-        v["prompt_id"],
-        v["version"],
-        content=v["content"],
-        messages=None if messages is None else tuple(Message(**m) for m in messages),
-        model=v["model"],
-    )
-    s = doc["suite"]
-    cases = tuple(
-        Case(
-            c["name"],
-            MappingProxyType(c["vars"]),
-            tuple(Assertion(**a) for a in c["assertions"]),
-            c["line"],
-        )
-        for c in s["cases"]
-    )
-    suite = Suite(
-        s["path"], s["prompt_id"], s["threshold"], s["target"], cases, s["target_line"],
-        timeout=s["timeout"], model_target=_endpoint_from_job(s["model_target"]),
-        judge=_endpoint_from_job(s["judge"]),
-    )  # fmt: skip
-    return (
-        version, suite, Path(doc["root"]), tuple(doc["trusted"]), int(doc["jobs"]),
-        bool(doc["cache"]),
-    )  # fmt: skip
 
 
 def child_main(fd: int) -> None:
@@ -146,7 +54,7 @@ def child_main(fd: int) -> None:
         out.flush()
 
     job = json.loads(sys.stdin.buffer.read())
-    version, suite, root, trusted, jobs, cache = _from_job(job)
+    version, suite, root, trusted, jobs, cache = decode_job(job)
     from registry.evals.cases import judge_suite
 
     send({"ready": True})  # the interpreter is up: the suite's timeout starts now
@@ -259,7 +167,7 @@ def run_in_child(
     reader = _Reader(read_fd)
     total = len(suite.cases)
     try:
-        _send_job(proc.stdin, _job(version, suite, root, trusted, jobs, cache))
+        _send_job(proc.stdin, encode_job(version, suite, root, trusted, jobs, cache))
         seen = -2  # -2: starting, -1: importing the hooks, n: n cases done
         per_case = case_limit(suite)
         while True:
