@@ -21,7 +21,6 @@ from registry.errors import (
     RegistryError,
 )
 
-
 # Each command and the family module (registry/cli/NAME.py) that defines it. A family is
 # imported only when one of its commands runs (``--help`` imports them all for the help
 # texts), so ``check --staged`` in the pre-commit hook does not pay for the others' imports.
