@@ -30,7 +30,8 @@ RUNNER = (
 )
 
 # The evaluation engine, GitPython, the review and bundle packages, the other command
-# families and the --base range code: none of them is needed to check the index.
+# families, the --base range code and the library's serving (PromptRegistry, snapshots):
+# none of them is needed to check the index.
 NOT_NEEDED = (
     "git",
     "httpx",
@@ -52,6 +53,10 @@ NOT_NEEDED = (
     "registry.cli.init",
     "registry.check.base_range",
     "registry.check.verify",
+    "registry.registry",
+    "registry.serving",
+    "registry.snapshot",
+    "registry.refresh",
 )
 
 
