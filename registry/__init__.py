@@ -1,5 +1,7 @@
 """promptreg: a git-backed prompt registry. ``from registry import PromptRegistry``."""
 
+from typing import TYPE_CHECKING, Any
+
 from registry.errors import (
     AlreadyExistsError,
     CaseError,
@@ -28,7 +30,9 @@ from registry.errors import (
     YamlError,
 )
 from registry.models import Evaluation, Message, PromptDeployment, PromptVersion
-from registry.registry import PromptRegistry
+
+if TYPE_CHECKING:
+    from registry.registry import PromptRegistry
 
 __version__ = "0.1.0"
 # The name pip installs (``promptreg`` on PyPI is an unrelated project).
@@ -68,3 +72,13 @@ __all__ = [
     "YamlError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``PromptRegistry`` is imported on first use: the command line (``--version``, the
+    pre-commit hook's ``check --staged``) does not need the serving and snapshot machinery."""
+    if name == "PromptRegistry":
+        from registry.registry import PromptRegistry
+
+        return PromptRegistry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from registry.errors import NotFoundError, RegistryError
+from registry.gitio.repo import find_root
 from registry.ids import validate_environment, validate_prompt_id, validate_version
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
-from registry.serving import SnapshotServing, SourceMode, find_root
+from registry.serving import SnapshotServing, SourceMode
 from registry.snapshot import Snapshot
 from registry.sources import DirSource
 from registry.view import RegistryView

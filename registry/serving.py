@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
 
 from registry.errors import NotFoundError, RegistryError
-from registry.gitio.repo import find_work_tree, is_work_tree
+from registry.gitio.repo import find_root, is_work_tree
 from registry.refresh import Refresher
 from registry.snapshot import Snapshot, build_snapshot, dir_token
 
@@ -45,18 +45,6 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
-    """The registry root and whether it is a git work tree (pure Python, no process)."""
-    start = Path(path) if path is not None else Path.cwd()
-    start = start.resolve()
-    if not start.is_dir():
-        raise NotFoundError(f"registry path {str(start)!r} is not a directory")
-    if path is not None:
-        return start, is_work_tree(start)
-    top = find_work_tree(start)
-    return (start, False) if top is None else (top, True)
 
 
 class SnapshotServing:

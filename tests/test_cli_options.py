@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 
 from registry.cli.app import cli
@@ -120,7 +121,10 @@ def test_dash_c_after_the_subcommand_writes_there(
 
 
 def test_every_command_takes_dash_c() -> None:
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
         assert any("-C" in p.opts for p in command.params), name
 
 

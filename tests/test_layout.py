@@ -59,16 +59,24 @@ def test_only_the_cli_package_imports_click() -> None:
 
 
 def test_every_command_family_is_registered() -> None:
-    """Each ``registry/cli`` module's ``COMMANDS`` are on the group, with ``-C`` after them."""
+    """Each ``registry/cli`` module's ``COMMANDS`` are on the group, with ``-C`` after them,
+    and the group's table of lazily imported families names exactly those commands."""
     import importlib
+
+    import click
 
     from registry.cli.app import cli
 
+    ctx = click.Context(cli)
+    names = set()
     for path in sorted((PACKAGE / "cli").glob("*.py")):
         module = importlib.import_module(f"registry.cli.{path.stem}")
         for command in getattr(module, "COMMANDS", []):
-            assert cli.commands[command.name] is command
+            assert command.name is not None
+            names.add(command.name)
+            assert cli.get_command(ctx, command.name) is command
             assert any("-C" in p.opts for p in command.params), command.name
+    assert set(cli.list_commands(ctx)) == names
 
 
 def _readme_tree() -> tuple[set[str], set[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from registry.check.base_range import open_range, range_problems
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.removal import deleted_pointers
@@ -276,6 +275,9 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 
 def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Problem], str]:
+    # The range machinery (and --verify-evaluations' engine) only when --base asks for it.
+    from registry.check.base_range import open_range, range_problems
+
     with open_range(root, base) as rng:
         problems = range_problems(rng, verify)
         n = len(rng.head.entries())

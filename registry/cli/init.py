@@ -33,7 +33,7 @@ from registry.errors import (
 def init(c: Ctx, directory: str | None, update_schemas: bool, no_workflow: bool) -> None:
     """Create a registry skeleton in DIRECTORY (default: -C PATH, else the enclosing git
     repository, else the current directory, as every other command finds the registry)."""
-    from registry.registry import find_root
+    from registry.gitio.repo import find_root
     from registry.scaffold.skeleton import (
         init_editor_settings,
         init_registry,

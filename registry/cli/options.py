@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import validate_environment, validate_prompt_id, validate_version
-from registry.registry import PromptRegistry
+
+if TYPE_CHECKING:
+    from registry.registry import PromptRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,18 +23,28 @@ class Ctx:
     def __init__(self, root: str | None = None) -> None:
         self.root_opt = root
         self._reg: PromptRegistry | None = None
+        self._root: Path | None = None
 
     @property
     def reg(self) -> PromptRegistry:
         """The registry of the working tree (uncommitted edits included)."""
         if self._reg is None:
+            from registry.registry import PromptRegistry
+
             self._reg = PromptRegistry(self.root_opt, source="files")
         return self._reg
 
     @property
     def root(self) -> Path:
-        """The registry root."""
-        return self.reg.root
+        """The registry root (found without building the registry, which a command such as
+        ``check`` does not need)."""
+        if self._reg is not None:
+            return self._reg.root
+        if self._root is None:
+            from registry.gitio.repo import find_root
+
+            self._root = find_root(self.root_opt)[0]
+        return self._root
 
     def require_registry(self) -> Path:
         """The registry root; raises NotFoundError when it holds neither prompts/ nor

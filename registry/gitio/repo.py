@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from registry.errors import NotFoundError
+
 
 def is_work_tree(root: Path) -> bool:
     """Whether ``root`` is the top of a git work tree (a ``.git`` folder or file)."""
@@ -15,6 +17,18 @@ def find_work_tree(start: Path) -> Path | None:
     """The top of the work tree enclosing ``start`` (``start`` itself included), else None."""
     here = Path(start).resolve()
     return next((cand for cand in (here, *here.parents) if is_work_tree(cand)), None)
+
+
+def find_root(path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+    """The registry root and whether it is a git work tree (pure Python, no process)."""
+    start = Path(path) if path is not None else Path.cwd()
+    start = start.resolve()
+    if not start.is_dir():
+        raise NotFoundError(f"registry path {str(start)!r} is not a directory")
+    if path is not None:
+        return start, is_work_tree(start)
+    top = find_work_tree(start)
+    return (start, False) if top is None else (top, True)
 
 
 def read_bytes(path: Path) -> bytes | None:
