@@ -148,6 +148,12 @@ class DirSource:
         """Nothing to release."""
 
 
+def _parsed(path: str) -> bool:
+    """Whether ``path`` is a version, pointer or settings file (read and parsed whole)."""
+    c = classify(path)
+    return c is not None and c[0] in ("version", "pointer", "settings")
+
+
 def _kind_of_mode(mode: str) -> str:
     if mode in ("100644", "100755"):
         return FILE
@@ -179,6 +185,7 @@ class GitSource:
         self._cat = cat or CatFile(root)
         self._own_cat = cat is None
         self._entries: dict[str, TreeEntry] | None = None
+        self._fetched: dict[str, bytes] = {}
 
     @property
     def cat(self) -> CatFile:
@@ -218,7 +225,25 @@ class GitSource:
             raise too_large(len(data), path, limit)
         return data
 
+    def prefetch(self, paths: list[str]) -> None:
+        """Read the regular files among ``paths`` ahead of load(), pipelined through the one
+        cat-file (one round trip per chunk, not per file); each is handed out once. Only version,
+        pointer and settings files: a data file is read when asked for, under its limit."""
+        tree = self._tree()
+        entries = [
+            e
+            for p in paths
+            if (e := tree.get(p)) is not None and _kind_of_mode(e.mode) == FILE and _parsed(p)
+        ]
+        blobs = self._cat.read_many([e.sha for e in entries])
+        for e, data in zip(entries, blobs, strict=True):
+            if data is not None:
+                self._fetched[e.path] = data
+
     def _blob(self, path: str) -> bytes | None:
+        fetched = self._fetched.pop(path, None)
+        if fetched is not None:
+            return fetched
         if self._entries is not None or self.commit is None:
             e = self._tree().get(path)
             if e is None:

@@ -13,7 +13,7 @@ from registry.errors import LoadError
 from registry.ids import version_key
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, pointer_path, version_path
-from registry.sources import FILE, DirSource, Entry, Source
+from registry.sources import FILE, DirSource, Entry, GitSource, Source
 from registry.yamlio.load import Loaded, YamlError
 
 T = TypeVar("T")
@@ -34,6 +34,8 @@ def load_problem(exc: LoadError, path: str) -> Problem:
 
 
 PARALLEL_MIN_FILES = 2000
+# A git source's files are read ahead this many at a time (bounded memory, one round trip each).
+PREFETCH_FILES = 512
 
 
 def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, FileResult[Any]]:
@@ -142,8 +144,12 @@ class RegistryView:
             or not isinstance(self.source, DirSource)
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
-            for path in todo:
-                self.result_for(path)
+            for i in range(0, len(todo), PREFETCH_FILES):
+                chunk = todo[i : i + PREFETCH_FILES]
+                if isinstance(self.source, GitSource):
+                    self.source.prefetch(chunk)
+                for path in chunk:
+                    self.result_for(path)
             return
         chunks = [todo[i::workers] for i in range(workers)]
         ctx = multiprocessing.get_context("fork")
