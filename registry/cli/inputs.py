@@ -10,7 +10,7 @@ import sys
 import click
 
 from registry.errors import RegistryError
-from registry.yamlio.files import file_kind
+from registry.yamlio.files import file_kind, read_bounded
 from registry.yamlio.load import MAX_FILE_BYTES
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -34,17 +34,10 @@ def read_input(path: str, flag: str) -> tuple[bytes, str]:
                 f"{path}: is {file_kind(mode)}, not a regular file; {flag} reads a regular file"
                 " (or '-' for standard input)"
             )
-        chunks = []
-        remaining = MAX_FILE_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
+        data = read_bounded(fd, MAX_FILE_BYTES)
     finally:
         os.close(fd)
-    return _capped(b"".join(chunks), path, flag), path
+    return _capped(data, path, flag), path
 
 
 def _capped(data: bytes, name: str, flag: str) -> bytes:

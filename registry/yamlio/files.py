@@ -70,14 +70,7 @@ def read_regular_file(path: str | os.PathLike[str], shown: str, limit: int) -> b
                 raise _not_regular(st.st_mode, shown)
             if st.st_size > limit:
                 raise too_large(st.st_size, shown, limit)
-            chunks = []
-            remaining = limit + 1  # a file that grew after fstat is still caught
-            while remaining > 0:
-                chunk = os.read(fd, remaining)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
+            data = read_bounded(fd, limit)  # a file that grew after fstat is still caught
         finally:
             os.close(fd)
     except OSError as exc:
@@ -86,7 +79,20 @@ def read_regular_file(path: str | os.PathLike[str], shown: str, limit: int) -> b
             shown,
             code="yaml-io",
         ) from None
-    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(data) > limit:
         raise too_large(len(data), shown, limit)
     return data
+
+
+def read_bounded(fd: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes from ``fd``: one byte more than allowed tells the caller
+    the input is too large, without reading an endless one (``/dev/zero``, a pipe) to its end."""
+    chunks = []
+    remaining = limit + 1
+    while remaining > 0:
+        chunk = os.read(fd, remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
