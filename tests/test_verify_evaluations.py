@@ -388,3 +388,52 @@ def test_the_re_run_trusts_only_the_base_s_trusted_modules(
     assert ("untrusted-hook", SUITE) in {(p["code"], p["path"]) for p in problems}
     assert ("evaluation-unverified", V1) in {(p["code"], p["path"]) for p in problems}
     assert not marker.exists()
+
+
+# -- where the CI job's model key may go ---------------------------------------------------------
+
+
+def _model_record(repo: Path) -> None:
+    """A hand-recorded version with a model block (a model target needs model.name)."""
+    text = version_yaml(PID, "1.0.0", content=GOOD).replace(
+        "tested: false\n", "model: {name: m}\ntested: false\n"
+    )
+    write(repo, V1, text)
+    _hand_record(repo, V1, 1.0)
+    write(repo, PROD, pointer_yaml(PID, "production", "1.0.0"))
+    commit_all(repo, "release 1.0.0 to production")
+
+
+def test_a_new_suite_cannot_send_the_job_s_key_to_a_host_it_chooses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fake_openai import FakeOpenAI
+
+    monkeypatch.setenv("CI_DEPLOY_TOKEN", "secret-of-the-ci-job")
+    with FakeOpenAI() as server:
+        target = (
+            f"target: {{provider: openai, base_url: '{server.url}', api_key_env: CI_DEPLOY_TOKEN}}\n"
+        )
+        repo, base = _base(tmp_path, suite=None)
+        write(repo, SUITE, SUITE_TEXT.replace("cases:", target + "cases:"))
+        _model_record(repo)
+        code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
+        assert code == 1
+        assert _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
+        assert "sends its target requests to a base_url or with an api_key_env" in (
+            problems[0]["message"]
+        )
+        assert server.requests == []  # nothing, and no key, left the job
+
+
+def test_an_endpoint_the_base_s_suite_names_is_re_run(tmp_path: Path) -> None:
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        target = f"target: {{provider: openai, base_url: '{server.url}'}}\n"
+        repo, base = _base(tmp_path, SUITE_TEXT.replace("cases:", target + "cases:"))
+        _model_record(repo)
+        code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
+        assert "not re-run" not in json.dumps(problems)
+        assert len(server.requests) == 1  # the one case, asked again in CI
+        assert (code, problems) == (0, [])

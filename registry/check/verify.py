@@ -74,6 +74,10 @@ def record_problems(
             # CI runs only code the base branch holds: the change's own code could fake the
             # verdict, or read the job's model keys.
             problems.append(_not_run(r, code))
+            continue
+        endpoints = _new_endpoints(base_view, head_view, r)
+        if endpoints and verify:
+            problems.append(_not_sent(r, endpoints))
         elif not code:
             to_run.append(r)
     if verify and to_run:
@@ -197,6 +201,51 @@ def _not_run(r: Record, code: list[str]) -> Problem:
         r.line,
         f"the evaluation record of {r.name} is not re-run: the range also changes Python code"
         f" the run would import ({_few(code)}); merge the code on its own first, then record"
+        " the evaluation in a change of its own",
+    )
+
+
+# The endpoint mapping keys that decide where a request goes and which secret it carries.
+_ROUTE_KEYS = ("provider", "base_url", "api_key_env")
+
+
+def _new_endpoints(base_view: RegistryView, head_view: RegistryView, r: Record) -> list[str]:
+    """The model endpoints (``target``, ``judge``) the record's suite at HEAD would send the
+    CI job's key to that the base's suite does not: a ``base_url`` or ``api_key_env`` of the
+    change's choosing would carry any variable of the job to any host. An endpoint with
+    neither (the job's own ``$OPENAI_BASE_URL`` and ``OPENAI_API_KEY``) is the job's to set."""
+    path = suite_path(r.version.prompt_id)
+    head = suite_data(head_view, path) or {}
+    base = suite_data(base_view, path) or {}
+    known = [_route(base.get(k)) for k in ("target", "judge")]
+    out = []
+    for key in ("target", "judge"):
+        route = _route(head.get(key))
+        if route is None or route in known:
+            continue
+        if "base_url" not in route and route.get("api_key_env", "OPENAI_API_KEY") == (
+            "OPENAI_API_KEY"
+        ):
+            continue
+        out.append(key)
+    return out
+
+
+def _route(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {k: value[k] for k in _ROUTE_KEYS if k in value}
+
+
+def _not_sent(r: Record, endpoints: list[str]) -> Problem:
+    path = suite_path(r.version.prompt_id)
+    return Problem(
+        UNVERIFIED,
+        r.path,
+        r.line,
+        f"the evaluation record of {r.name} is not re-run: {path} sends its {' and '.join(endpoints)}"
+        " requests to a base_url or with an api_key_env the base branch's suite does not name,"
+        " and the CI job's key would go there; merge the suite on its own first, then record"
         " the evaluation in a change of its own",
     )
 
