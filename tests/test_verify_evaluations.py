@@ -411,17 +411,16 @@ def test_a_new_suite_cannot_send_the_job_s_key_to_a_host_it_chooses(
 
     monkeypatch.setenv("CI_DEPLOY_TOKEN", "secret-of-the-ci-job")
     with FakeOpenAI() as server:
-        target = (
-            f"target: {{provider: openai, base_url: '{server.url}', api_key_env: CI_DEPLOY_TOKEN}}\n"
-        )
+        target = f"target: {{provider: openai, base_url: '{server.url}', api_key_env: CI_DEPLOY_TOKEN}}\n"
         repo, base = _base(tmp_path, suite=None)
         write(repo, SUITE, SUITE_TEXT.replace("cases:", target + "cases:"))
         _model_record(repo)
         code, problems, _ = _check(repo, "--base", base, "--verify-evaluations")
         assert code == 1
         assert _codes(problems) == [("evaluation-unverified", V1, _tested_line(repo, V1))]
-        assert "sends its target requests to a base_url or with an api_key_env" in (
-            problems[0]["message"]
+        assert (
+            "sends its target requests to a base_url or with an api_key_env"
+            in (problems[0]["message"])
         )
         assert server.requests == []  # nothing, and no key, left the job
 
