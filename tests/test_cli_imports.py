@@ -53,6 +53,7 @@ NOT_NEEDED = (
     "registry.cli.init",
     "registry.check.base_range",
     "registry.check.verify",
+    "registry.check.rerun",
     "registry.registry",
     "registry.serving",
     "registry.snapshot",
