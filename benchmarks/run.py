@@ -4,7 +4,9 @@
 
 Builds the reference registry (1,001 prompts x 10 versions, 20,000 deployment commits,
 1,000 of them hot_prompt to production) in a temporary directory with git fast-import,
-measures each figure as a median of several runs, prints a table and writes
+measures each figure as a median of several runs beside its floor measured in the same
+rounds (git log -p for history, the bare loading and validating for check, a dict for the
+library), prints a table of figure, floor, ratio and goal and writes
 benchmarks/results/<timestamp>.json. A measurement that fails is recorded as an error
 with the reason, and the others still run.
 """
@@ -24,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from base_bench import measure_check_base
 from bundle_bench import measure_bundle
 from cli_bench import (
     measure_check_all,
@@ -49,13 +52,14 @@ from serve_bench import measure_serving
 
 Measure = Callable[[Bench], Result | list[Result]]
 
-# (group for --only, label if the harness itself fails, measurement); freshness commits to
-# the registry, so it runs last.
+# (group for --only, label if the harness itself fails, measurement); check --base commits
+# to the registry and puts it back as generated; freshness commits to it, so it runs last.
 MEASUREMENTS: list[tuple[str, str, Measure]] = [
     ("history", "promptreg history hot_prompt (--env, every environment)", measure_history),
     ("status", "promptreg status --json", measure_status),
     ("check", "promptreg check --all", measure_check_all),
     ("staged", "promptreg check --staged", measure_staged),
+    ("base", "promptreg check --base (100 files added)", measure_check_base),
     ("import", "import registry", measure_import),
     ("first", "first get_active", measure_first_call),
     ("warm", "warm get_active", measure_warm),
