@@ -197,6 +197,26 @@ def run_table(report: RunReport) -> str:
     return table(headers, rows, right={1, 2, 3, 6})
 
 
+def markdown_cell(text: str) -> str:
+    """``text`` safe in a Markdown table cell (pipes, and angle brackets read as HTML)."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_table(report: RunReport) -> str:
+    """The run's figures as the README's Performance table: figure | promptreg | floor | ratio
+    | goal, the floor named beside its median."""
+    lines = [
+        "| figure | promptreg | floor, same run | ratio | goal |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in report.results:
+        value = f"error: {r.error}" if r.error else r.value_text()
+        floor = f"{r.floor_label}: {r.floor_text()}" if r.floor_label else r.floor_text()
+        cells = [r.label.strip(), value, floor, r.ratio_text(), r.goal_text()]
+        lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def run_header(report: RunReport) -> str:
     s = report.shape
     built = (

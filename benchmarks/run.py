@@ -43,6 +43,7 @@ from report import (
     Result,
     RunReport,
     machine_header,
+    markdown_table,
     run_header,
     run_table,
     scaling_table,
@@ -80,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, help="timed runs per figure (default 5, quick 3)")
     p.add_argument("--warm-calls", type=int, help="get_active calls timed in-process")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--markdown", action="store_true", help="also print each run as Markdown")
     p.add_argument("--with-gto", action="store_true", help="measure GTO (own venv)")
     p.add_argument("--gto-scale", type=float, help="scale of the GTO registry (default <= 1)")
     p.add_argument("--gto-repeat", type=int, help="runs of each gto command (default 3, quick 1)")
@@ -207,12 +209,15 @@ def add_gto(args: argparse.Namespace, report: RunReport, workdir: Path, done: se
         ]
 
 
-def print_reports(machine: dict[str, Any], reports: list[RunReport]) -> None:
+def print_reports(machine: dict[str, Any], reports: list[RunReport], markdown: bool) -> None:
     print(machine_header(machine))
     for report in reports:
         print()
         print(run_header(report))
         print(run_table(report))
+        if markdown:
+            print()
+            print(markdown_table(report))
     if len(reports) > 1:
         print()
         print("scaling: each figure against the history length")
@@ -224,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info(args)
     gto_done: set[float] = set()
     reports = [run_scale(args, scale, gto_done) for scale in args.scales]
-    print_reports(machine, reports)
+    print_reports(machine, reports, args.markdown)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     paths = [BENCH_DIR / "results" / f"{stamp}.json"] + ([args.json] if args.json else [])
     for path in paths:

@@ -108,3 +108,17 @@ def test_check_all_has_no_floor_without_check_floor_py(bench_modules, monkeypatc
     given.check_all_floor_cmd = lambda path: ["floor", str(path)]  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "check_floor", given)
     assert bench_modules.cli_bench.check_all_floor(bench) == (["floor", "/registry"], "")
+
+
+def test_the_markdown_table_names_each_floor_beside_its_median(bench_modules) -> None:
+    report = bench_modules.report
+    shape = {"prompts": 1000, "versions": 10, "deploys": 1, "hot_deploys": 1}
+    plain = report.Result("status", "promptreg status --json", "s", value=0.5, goal=1.0)
+    run = report.RunReport(1.0, shape, 1.0, 3, [history_figure(report), plain])
+    assert report.markdown_table(run).splitlines() == [
+        "| figure | promptreg | floor, same run | ratio | goal |",
+        "| --- | --- | --- | --- | --- |",
+        "| promptreg history hot_prompt | 0.300 s | git log -p -- &lt;the pointer&gt;: 0.200 s"
+        " | 1.50x | &lt;= 1.25x |",
+        "| promptreg status --json | 0.500 s | \u2014 | \u2014 | &lt;= 1.00 s |",
+    ]
