@@ -6,7 +6,8 @@ new version files): ``python benchmarks/base_check.py REF [PROMPTREG ...]``. Pri
 interleaved wall times of ``check --base REF`` after a warm-up, beside two floors: a fresh
 interpreter that loads and schema-validates only the changed files through one pipelined
 ``git cat-file --batch``, and one that does the same for every file of HEAD (what judging the
-whole final state costs before any rule). Standalone: not part of ``make bench``."""
+whole final state costs before any rule). ``make bench`` measures the same figure on a range
+it makes (base_bench.py, with this FLOOR); this script takes any range and several builds."""
 
 from __future__ import annotations
 

@@ -64,6 +64,9 @@ def measure_warm(bench: Bench, bundle: Path) -> Result:
         result.error = problem
         return result
     result.value = answer["per_call_ns"] / 1e3
+    result.floor_label = "a dict lookup of the same (prompt, env), same loop"
+    result.floor_unit = "us"
+    result.floor = answer["dict_ns"] / 1e3
     result.rss_mib = answer["rss_kib"] / 1024
     result.error = wrong_version(bench, answer["version"])
     result.note = (

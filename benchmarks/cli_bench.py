@@ -1,4 +1,5 @@
-"""The command-line measurements: status, check, and import time (history: history_bench)."""
+"""The command-line measurements: status, check --all and --staged with their floors, and
+import time (history: history_bench; check --base: base_bench)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,43 @@ from context import Bench, timed
 from make_registry import Deployment, pointer_yaml
 from procs import git
 from report import Result
+from staged_imports import FLOOR as STAGED_FLOOR  # CSafeLoader + jsonschema, one file
+from staged_imports import SCHEMA as DEPLOYMENT_SCHEMA
+
+ALL_RATIO_GOAL = 1.5  # issue 14, goal 4
+STAGED_RATIO_GOAL = 2.0  # issue 14, goal 5
+ALL_FLOOR = "CSafeLoader + a compiled validator on 2 processes"
 
 
-def measure_command(bench: Bench, key: str, args: list[str], goal: float) -> Result:
-    """Wall time of one promptreg command that must succeed on the valid registry."""
-    runs = bench.sample({key: bench.promptreg(*args)})[key]
-    return timed(key, f"promptreg {' '.join(args)}", runs, goal)
+def check_all_floor(bench: Bench) -> tuple[list[str] | None, str]:
+    """The command of check --all's floor from benchmarks/check_floor.py, or why there is
+    none (the module is optional: without it the figure is measured without its floor)."""
+    try:
+        from check_floor import check_all_floor_cmd  # type: ignore[import-not-found]
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) == "check_floor"
+        why = "benchmarks/check_floor.py absent" if missing else f"{type(exc).__name__}: {exc}"
+        return None, f"not available: {why}"
+    try:
+        return list(check_all_floor_cmd(bench.registry)), ""
+    except Exception as exc:  # an optional helper's failure must not lose check --all
+        return None, f"check_floor.py: {type(exc).__name__}: {exc}"
 
 
 def measure_check_all(bench: Bench) -> Result:
-    return measure_command(bench, "check_all", ["check", "--all"], 3.0)
+    """check --all, interleaved with its floor when benchmarks/check_floor.py provides one."""
+    floor_cmd, why = check_all_floor(bench)
+    commands = {"check_all": bench.promptreg("check", "--all")}
+    if floor_cmd is not None:
+        commands["floor"] = floor_cmd
+    runs = bench.sample(commands)
+    result = timed("check_all", "promptreg check --all", runs["check_all"], 3.0)
+    if floor_cmd is None:
+        result.floor_label, result.floor_error = ALL_FLOOR, why
+        result.ratio_goal = ALL_RATIO_GOAL
+    else:
+        result.set_floor(timed("check_all_floor", "", runs["floor"]), ALL_FLOOR, ALL_RATIO_GOAL)
+    return result
 
 
 def measure_status(bench: Bench) -> Result:
@@ -47,7 +75,18 @@ def measure_staged(bench: Bench) -> Result:
     """``check --staged`` with one pointer change staged, as the pre-commit hook runs it."""
     path = stage_one_deployment(bench)
     try:
-        result = measure_command(bench, "check_staged", ["check", "--staged"], 0.5)
+        runs = bench.sample(
+            {
+                "staged": bench.promptreg("check", "--staged"),
+                "floor": [bench.python, "-c", STAGED_FLOOR, path, str(DEPLOYMENT_SCHEMA)],
+            }
+        )
+        result = timed("check_staged", "promptreg check --staged", runs["staged"], 0.5)
+        floor = timed("check_staged_floor", "", runs["floor"])
+        label = (
+            "a fresh interpreter loading the one file (CSafeLoader) and validating it (jsonschema)"
+        )
+        result.set_floor(floor, label, STAGED_RATIO_GOAL)
         result.note = f"staged: {path}"
         return result
     finally:

@@ -33,31 +33,25 @@ def measure_history(bench: Bench) -> list[Result]:
         }
     )
     env = timed("history", f"promptreg history {HOT_PROMPT} --env {HOT_ENVIRONMENT}", runs["env"])
-    git_env = timed("history_git", "  floor: git log -p -- <the pointer>", runs["git_env"])
+    git_env = timed("history_git", "", runs["git_env"])
     every = timed("history_all", f"promptreg history {HOT_PROMPT} (every environment)", runs["all"])
-    git_all = timed("history_all_git", "  floor: git log -p -- <its 3 pointers>", runs["git_all"])
+    git_all = timed("history_all_git", "", runs["git_all"])
     cold = timed("history_all_cold", "  the same, nothing remembered (first run)", runs["cold"])
     start = timed("history_start", "promptreg --version (start-up, in both)", runs["start"])
+    shown = ""
     if runs["git_env"] and runs["git_env"][-1].ok:
-        shown = sum(
+        commits = sum(
             1 for line in runs["git_env"][-1].stdout.splitlines() if line.startswith("commit ")
         )
-        git_env.note = f"{shown:,} commits shown"
+        shown = f" ({commits:,} commits shown)"
+    env.set_floor(git_env, f"git log -p -- <the pointer>{shown}", ENV_GOAL)
+    every.set_floor(git_all, "git log -p -- <its 3 pointers>", ALL_GOAL)
+    cold.set_floor(git_all, "git log -p -- <its 3 pointers>")
     if env.error is None:
         env.note, env.error = history_check(bench, "--env", HOT_ENVIRONMENT)
     if every.error is None:
         every.note, every.error = history_check(bench)
-    return [
-        env,
-        git_env,
-        ratio("history_ratio", env, git_env, ENV_GOAL),
-        every,
-        git_all,
-        ratio("history_all_ratio", every, git_all, ALL_GOAL),
-        cold,
-        ratio("history_all_cold_ratio", cold, git_all, None),
-        start,
-    ]
+    return [env, every, cold, start]
 
 
 def history_check(bench: Bench, *args: str) -> tuple[str, str | None]:
@@ -76,14 +70,3 @@ def history_check(bench: Bench, *args: str) -> tuple[str, str | None]:
             f"history lists {len(got):,} events, expected {len(expected):,} (or order differs)",
         )
     return f"{len(got):,} events, as generated", None
-
-
-def ratio(key: str, ours: Result, floor: Result, goal: float | None) -> Result:
-    """The ratio of two medians measured in the same rounds."""
-    found = Result(key, f"  ratio {ours.key} / git log -p", "x", goal=goal)
-    if ours.value is None or floor.value is None:
-        found.error = "needs both timings"
-        return found
-    found.samples = [a / b for a, b in zip(ours.samples, floor.samples, strict=False)]
-    found.value = ours.value / floor.value
-    return found

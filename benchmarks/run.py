@@ -4,7 +4,9 @@
 
 Builds the reference registry (1,001 prompts x 10 versions, 20,000 deployment commits,
 1,000 of them hot_prompt to production) in a temporary directory with git fast-import,
-measures each figure as a median of several runs, prints a table and writes
+measures each figure as a median of several runs beside its floor measured in the same
+rounds (git log -p for history, the bare loading and validating for check, a dict for the
+library), prints a table of figure, floor, ratio and goal and writes
 benchmarks/results/<timestamp>.json. A measurement that fails is recorded as an error
 with the reason, and the others still run.
 """
@@ -24,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from base_bench import measure_check_base
 from bundle_bench import measure_bundle
 from cli_bench import (
     measure_check_all,
@@ -40,6 +43,7 @@ from report import (
     Result,
     RunReport,
     machine_header,
+    markdown_table,
     run_header,
     run_table,
     scaling_table,
@@ -49,13 +53,14 @@ from serve_bench import measure_serving
 
 Measure = Callable[[Bench], Result | list[Result]]
 
-# (group for --only, label if the harness itself fails, measurement); freshness commits to
-# the registry, so it runs last.
+# (group for --only, label if the harness itself fails, measurement); check --base commits
+# to the registry and puts it back as generated; freshness commits to it, so it runs last.
 MEASUREMENTS: list[tuple[str, str, Measure]] = [
     ("history", "promptreg history hot_prompt (--env, every environment)", measure_history),
     ("status", "promptreg status --json", measure_status),
     ("check", "promptreg check --all", measure_check_all),
     ("staged", "promptreg check --staged", measure_staged),
+    ("base", "promptreg check --base (100 files added)", measure_check_base),
     ("import", "import registry", measure_import),
     ("first", "first get_active", measure_first_call),
     ("warm", "warm get_active", measure_warm),
@@ -76,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, help="timed runs per figure (default 5, quick 3)")
     p.add_argument("--warm-calls", type=int, help="get_active calls timed in-process")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--markdown", action="store_true", help="also print each run as Markdown")
     p.add_argument("--with-gto", action="store_true", help="measure GTO (own venv)")
     p.add_argument("--gto-scale", type=float, help="scale of the GTO registry (default <= 1)")
     p.add_argument("--gto-repeat", type=int, help="runs of each gto command (default 3, quick 1)")
@@ -203,12 +209,15 @@ def add_gto(args: argparse.Namespace, report: RunReport, workdir: Path, done: se
         ]
 
 
-def print_reports(machine: dict[str, Any], reports: list[RunReport]) -> None:
+def print_reports(machine: dict[str, Any], reports: list[RunReport], markdown: bool) -> None:
     print(machine_header(machine))
     for report in reports:
         print()
         print(run_header(report))
         print(run_table(report))
+        if markdown:
+            print()
+            print(markdown_table(report))
     if len(reports) > 1:
         print()
         print("scaling: each figure against the history length")
@@ -220,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info(args)
     gto_done: set[float] = set()
     reports = [run_scale(args, scale, gto_done) for scale in args.scales]
-    print_reports(machine, reports)
+    print_reports(machine, reports, args.markdown)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     paths = [BENCH_DIR / "results" / f"{stamp}.json"] + ([args.json] if args.json else [])
     for path in paths:

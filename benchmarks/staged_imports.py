@@ -4,7 +4,8 @@ Run from a git repository with one staged pointer: ``python benchmarks/staged_im
 deployments/ENV/ID.yaml``. Prints medians of 10 wall times of ``check --staged``,
 ``--version`` and the floor (a fresh interpreter that loads the one file with CSafeLoader and
 validates it with jsonschema), all in the same run, and the ``-X importtime`` cumulative time
-of ``registry.cli``. Standalone: not part of ``make bench``."""
+of ``registry.cli``. ``make bench`` measures check --staged against the same floor
+(cli_bench.py); this script adds --version and the import time."""
 
 from __future__ import annotations
 
