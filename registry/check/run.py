@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
@@ -17,6 +18,9 @@ from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.sources import DirSource, GitSource
 from registry.view import RegistryView
+
+if TYPE_CHECKING:
+    from registry.check.base_range import BaseRange
 
 
 def run_check(
@@ -208,7 +212,9 @@ def _check_staged(
         changes = diff_names(root, head, None, cached=True)
         changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
         managed = sorted(p for p in changed if _managed(p))
-        if named is not None and not managed and not named:
+        # Suite hooks name the registry's .py files: a change to one re-judges the suites.
+        code = sorted(p for p in changed if p.endswith(".py") and not _managed(p))
+        if named is not None and not managed and not named and not code:
             return _sorted(problems), "ok: no registry files staged"
         if named:
             problems += _not_staged(view, named, changed)
@@ -220,7 +226,7 @@ def _check_staged(
         base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += check_view(
             view,
-            None if named is None else [*managed, *named],
+            None if named is None else [*managed, *code, *named],
             moved,
             evidence,
             trusted_modules=base_view.settings().trusted_modules,
@@ -280,8 +286,15 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
 
     with open_range(root, base) as rng:
         problems = range_problems(rng, verify)
-        n = len(rng.head.entries())
-    return problems, f"ok: {n} file(s) checked at HEAD, {len(rng.changes)} change(s) since {base}"
+        return problems, _base_summary(rng)
+
+
+def _base_summary(rng: BaseRange) -> str:
+    changes = f"{len(rng.changes)} change(s) since {rng.base}"
+    if rng.scope is None:
+        return f"ok: {changes}; every file at HEAD checked ({len(rng.head.entries())} file(s))"
+    n = len(rng.scope.present(rng.head))
+    return f"ok: {changes} checked ({n} file(s) at HEAD: the changed files and those that depend on them)"
 
 
 def _release_evidence(root: Path) -> Evidence | None:
