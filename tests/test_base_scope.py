@@ -317,3 +317,28 @@ def test_staged_deletion_of_a_python_file_a_suite_names(feature: Path) -> None:
     proc = run_cli("-C", str(feature), "check", "--staged", "--json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert {(p["code"], p["path"]) for p in json.loads(proc.stdout)} == {("untrusted-hook", SUITE)}
+
+
+def test_an_unchanged_pointer_to_a_version_the_range_adds(feature: Path) -> None:
+    # The base's production pointer names a version it lacks (the base's own problem); the
+    # range adds that version untested: the untouched pointer is refused for it now.
+    write(feature, PROD, pointer_yaml(PID, "production", "1.2.0", previous="1.0.0"))
+    git(feature, "add", "-A")
+    git(feature, "commit", "-q", "--no-verify", "-m", "ahead of itself")
+    git(feature, "branch", "-f", "main")
+    write(
+        feature,
+        f"prompts/{PID}/1.2.0.yaml",
+        version_yaml(PID, "1.2.0", "Third. {context} {query}\n"),
+    )
+    assert scoped(feature) == {("untested", PROD)}
+
+
+def test_review_reports_what_check_base_reports(feature: Path) -> None:
+    (feature / V2).unlink()
+    found = scoped(feature)
+    proc = run_cli("-C", str(feature), "review", "--base", "main", "--format", "json")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    review = json.loads(proc.stdout)
+    assert {(p["code"], p["path"]) for p in review["problems"]} == found
+    assert review["passed"] is False
