@@ -66,6 +66,18 @@ class BaseRange:
             return None
         return sel
 
+    def summary(self) -> str:
+        """The line of a clean check: what was checked at HEAD."""
+        changes = f"{len(self.changes)} change(s) since {self.base}"
+        if self.scope is None:
+            n = len(self.head.entries())
+            return f"ok: {changes}; every file at HEAD checked ({n} file(s))"
+        n = len(self.scope.present(self.head))
+        return (
+            f"ok: {changes} checked ({n} file(s) at HEAD: the changed files and those that"
+            " depend on them)"
+        )
+
     @property
     def moved(self) -> set[str]:
         """The pointer paths the range touches, the old paths of renames included."""

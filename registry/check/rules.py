@@ -28,8 +28,9 @@ def check_view(
     trusted_modules: Sequence[str] | None = None,
 ) -> list[Problem]:
     """Check the whole state, or only what ``paths`` touch: the files given and what depends
-    on them (registry/check/scope.py; a Selection is taken as is). ``promote_from`` and ``min_soak`` are rules about a change, so they
-    are checked only for the pointer paths in ``promotions`` (None: every pointer), against
+    on them (registry/check/scope.py; a Selection is taken as is). ``promote_from`` and
+    ``min_soak`` are rules about a change, so they are checked only for the pointer paths in
+    ``promotions`` (None: every pointer), against
     the trusted history in ``evidence`` (None: none): time in the source environment comes
     from it, and a return to a version the environment ran there is exempt (a rollback or a
     revert must never wait for staging). Suite hooks may name the modules of

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
@@ -18,9 +17,6 @@ from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.sources import DirSource, GitSource
 from registry.view import RegistryView
-
-if TYPE_CHECKING:
-    from registry.check.base_range import BaseRange
 
 
 def run_check(
@@ -285,16 +281,7 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
     from registry.check.base_range import open_range, range_problems
 
     with open_range(root, base) as rng:
-        problems = range_problems(rng, verify)
-        return problems, _base_summary(rng)
-
-
-def _base_summary(rng: BaseRange) -> str:
-    changes = f"{len(rng.changes)} change(s) since {rng.base}"
-    if rng.scope is None:
-        return f"ok: {changes}; every file at HEAD checked ({len(rng.head.entries())} file(s))"
-    n = len(rng.scope.present(rng.head))
-    return f"ok: {changes} checked ({n} file(s) at HEAD: the changed files and those that depend on them)"
+        return range_problems(rng, verify), rng.summary()
 
 
 def _release_evidence(root: Path) -> Evidence | None:
