@@ -207,8 +207,15 @@ def test_init_writes_the_workflow(tmp_path: Path) -> None:
     assert runs == [
         f'python -m pip install "promptreg-git=={registry.__version__}"',
         'promptreg check --base "origin/$GITHUB_BASE_REF" --verify-evaluations --format github',
+        "promptreg check --all --format github",
     ]
-    assert _workflow(text)[True] == {"pull_request": None}  # YAML 1.1 reads `on` as true
+    # A pull request is checked against its base; a push to the base branch as a whole.
+    assert [s.get("if") for s in steps if "run" in s][1:] == [
+        "github.event_name == 'pull_request'",
+        "github.event_name == 'push'",
+    ]
+    on = _workflow(text)[True]  # YAML 1.1 reads `on` as true
+    assert on == {"pull_request": None, "push": {"branches": ["main"]}}
 
 
 def test_init_no_workflow(tmp_path: Path) -> None:

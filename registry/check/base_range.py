@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import immutability_problems, released_breaks
 from registry.check.removal import deleted_pointers
 from registry.check.rules import check_view
+from registry.check.scope import Selection, select
 from registry.check.trust import against_base
 from registry.check.verify import record_problems
 from registry.errors import NotFoundError
@@ -24,6 +26,10 @@ from registry.sources import GitSource
 from registry.view import RegistryView
 
 Change = tuple[str, str, str | None]
+
+# A range whose files and dependents make up at least this share of HEAD's files is judged
+# as a whole state: at that size, selecting saves little and one full pass is simpler.
+WHOLE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,30 @@ class BaseRange:
     def pointers(self) -> set[str]:
         """The pointer paths the range adds or changes (at HEAD)."""
         return {p for _, p, _ in self.changes if p.startswith(DEPLOYMENTS + "/")}
+
+    @cached_property
+    def scope(self) -> Selection | None:
+        """What the check judges at HEAD: the files the range touches (old paths of renames
+        and deleted paths included) and every file that depends on them (registry/check/
+        scope.py); None (every file) when that is most of HEAD. Problems already present in
+        files outside it are the base's, which ``check --all`` reports."""
+        touched = {p for _, p, _ in self.changes} | {o for _, _, o in self.changes if o}
+        sel = select(self.head, touched)
+        if len(sel.files | sel.pointers) >= WHOLE_SHARE * len(self.head.entries()):
+            return None
+        return sel
+
+    def summary(self) -> str:
+        """The line of a clean check: what was checked at HEAD."""
+        changes = f"{len(self.changes)} change(s) since {self.base}"
+        if self.scope is None:
+            n = len(self.head.entries())
+            return f"ok: {changes}; every file at HEAD checked ({n} file(s))"
+        n = len(self.scope.present(self.head))
+        return (
+            f"ok: {changes} checked ({n} file(s) at HEAD: the changed files and those that"
+            " depend on them)"
+        )
 
     @property
     def moved(self) -> set[str]:
@@ -101,14 +131,19 @@ def open_range(root: Path, base: str) -> Iterator[BaseRange]:
         head_view.source.close()
 
 
-def range_problems(rng: BaseRange, verify: bool = False) -> list[Problem]:
-    """Every problem of the range, sorted: HEAD's whole state with the changed pointers'
-    promotion judged, the change judged by the base's policy, released versions frozen,
-    deleted pointers, and the evaluation records the range changes (re-run with ``verify``)."""
+def range_problems(rng: BaseRange, verify: bool = False, whole: bool = False) -> list[Problem]:
+    """Every problem of the range, sorted: what it touches at HEAD and what depends on that
+    (``rng.scope``; every file of HEAD with ``whole``) with the changed pointers' promotion
+    judged, the change judged by the base's policy, released versions frozen, deleted
+    pointers, and the evaluation records the range changes (re-run with ``verify``)."""
     head, before, trusted = rng.head, rng.before, rng.trusted
     # Suites may call only what the base trusts: the change cannot widen trusted_modules.
     problems = check_view(
-        head, None, rng.pointers, rng.evidence, trusted_modules=trusted.settings().trusted_modules
+        head,
+        None if whole else rng.scope,
+        rng.pointers,
+        rng.evidence,
+        trusted_modules=trusted.settings().trusted_modules,
     )
     problems += against_base(
         problems, head, trusted, before, rng.moved, rng.evidence, f"the base {rng.base}"

@@ -94,13 +94,15 @@ def immutability_problems(
                 )
             )
             continue
+        if status.startswith("A"):
+            continue  # absent where the branch left its base: not released
+        after = head_view.version_result(*c[1]).loaded
         try:
             before = base_view.source.load(src)
-            after = head_view.source.load(path)
         except LoadError:
-            continue  # reported by the file checks of the new state
-        if before is None or after is None:
             continue
+        if before is None or after is None:
+            continue  # a broken head file is reported by the file checks of the new state
         for key in sorted((set(before.data) | set(after.data)) - MUTABLE_FIELDS):
             if frozen_form(before.data.get(key)) != frozen_form(after.data.get(key)):
                 out.append(

@@ -10,6 +10,7 @@ from registry.check.evaluations import (
     hook_problems,
     source_has_file,
 )
+from registry.check.scope import Selection, load_ahead, select
 from registry.check.templates import breaking_variables, mustache_warnings
 from registry.errors import LoadError
 from registry.models import Problem, PromptDeployment, Settings
@@ -21,14 +22,15 @@ from registry.view import RegistryView, load_problem
 
 def check_view(
     view: RegistryView,
-    paths: Iterable[str] | None = None,
+    paths: Iterable[str] | Selection | None = None,
     promotions: set[str] | None = None,
     evidence: Evidence | None = None,
     trusted_modules: Sequence[str] | None = None,
 ) -> list[Problem]:
-    """Check the whole state, or only what ``paths`` touch (files given plus the pointers
-    that depend on them). ``promote_from`` and ``min_soak`` are rules about a change, so they
-    are checked only for the pointer paths in ``promotions`` (None: every pointer), against
+    """Check the whole state, or only what ``paths`` touch: the files given and what depends
+    on them (registry/check/scope.py; a Selection is taken as is). ``promote_from`` and
+    ``min_soak`` are rules about a change, so they are checked only for the pointer paths in
+    ``promotions`` (None: every pointer), against
     the trusted history in ``evidence`` (None: none): time in the source environment comes
     from it, and a return to a version the environment ran there is exempt (a rollback or a
     revert must never wait for staging). Suite hooks may name the modules of
@@ -37,7 +39,8 @@ def check_view(
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
-    selected: set[str] | None = None if paths is None else {_norm(p) for p in paths}
+    sel = paths if isinstance(paths, Selection) or paths is None else select(view, paths)
+    selected = None if sel is None else sel.files
 
     settings_res = view.settings_result()
     if kinds.get(SETTINGS, FILE) == FILE and (selected is None or SETTINGS in selected):
@@ -46,16 +49,12 @@ def check_view(
     trusted = settings.trusted_modules if trusted_modules is None else tuple(trusted_modules)
     has_file = source_has_file(view.source)
 
-    if selected is None:
+    if sel is None:
         view.preload([e.path for e in entries if e.kind == FILE])
-    data = set() if selected is None else {p for p in selected if _data_file(p)}
+    else:
+        load_ahead(view, sel)
     for e in entries:
-        if (
-            selected is not None
-            and e.path not in selected
-            and not _under(e.path, selected)
-            and not (data and _reads_data(view, e.path, data))
-        ):
+        if selected is not None and e.path not in selected:
             continue
         if e.kind == SYMLINK:
             problems.append(
@@ -97,11 +96,10 @@ def check_view(
 
     problems += breaking_variables(view, selected)
     versions = view.version_index()
-    version_pids = set() if selected is None else _version_pids(selected)
     for (env, pid), path in sorted(view.pointer_index().items()):
         if kinds.get(path) != FILE:
             continue
-        if selected is not None and not _pointer_selected(path, pid, selected, version_pids):
+        if sel is not None and path not in sel.pointers:
             continue
         ptr = view.pointer(env, pid)
         if ptr is None or ptr.version is None:
@@ -114,32 +112,6 @@ def check_view(
         problems += found
 
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
-
-
-def _norm(path: str) -> str:
-    p = path.replace("\\", "/")
-    while p.startswith("./"):
-        p = p[2:]
-    return p
-
-
-def _under(path: str, selected: set[str]) -> bool:
-    """Whether a folder of ``path`` is selected (by parents, not by scanning ``selected``:
-    ``pre-commit run --all-files`` names thousands of files)."""
-    parts = path.split("/")
-    return any(
-        "/".join(parts[:i]) in selected or "/".join(parts[:i]) + "/" in selected
-        for i in range(1, len(parts))
-    )
-
-
-def _pointer_selected(path: str, pid: str, selected: set[str], version_pids: set[str]) -> bool:
-    return path in selected or SETTINGS in selected or pid in version_pids
-
-
-def _version_pids(selected: set[str]) -> set[str]:
-    """The prompts with a selected version file: their pointers depend on it."""
-    return {c[1][0] for s in selected if (c := classify(s)) is not None and c[0] == "version"}
 
 
 def _check_pointer(
@@ -191,24 +163,6 @@ def _check_pointer(
         return out
     move = pointer_move(view, policy, pid, v.version, evidence) if judged else None
     return judge(Candidate(v, env, policy, move), line)
-
-
-def _data_file(path: str) -> bool:
-    """Whether ``path`` can be a suite's cases_file (a change to it re-checks the suite)."""
-    return path.startswith("evals/") and path.endswith((".jsonl", ".csv"))
-
-
-def _reads_data(view: RegistryView, path: str, data: set[str]) -> bool:
-    """Whether the suite at ``path`` reads one of the ``data`` files as its cases_file."""
-    c = classify(path)
-    if c is None or c[0] != "suite":
-        return False
-    try:
-        loaded = view.source.load(path)
-    except LoadError:
-        return False
-    got = loaded.data.get("cases_file") if loaded is not None else None
-    return isinstance(got, str) and got in data
 
 
 def _check_suite(

@@ -208,7 +208,9 @@ def _check_staged(
         changes = diff_names(root, head, None, cached=True)
         changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
         managed = sorted(p for p in changed if _managed(p))
-        if named is not None and not managed and not named:
+        # Suite hooks name the registry's .py files: a change to one re-judges the suites.
+        code = sorted(p for p in changed if p.endswith(".py") and not _managed(p))
+        if named is not None and not managed and not named and not code:
             return _sorted(problems), "ok: no registry files staged"
         if named:
             problems += _not_staged(view, named, changed)
@@ -220,7 +222,7 @@ def _check_staged(
         base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += check_view(
             view,
-            None if named is None else [*managed, *named],
+            None if named is None else [*managed, *code, *named],
             moved,
             evidence,
             trusted_modules=base_view.settings().trusted_modules,
@@ -279,9 +281,7 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
     from registry.check.base_range import open_range, range_problems
 
     with open_range(root, base) as rng:
-        problems = range_problems(rng, verify)
-        n = len(rng.head.entries())
-    return problems, f"ok: {n} file(s) checked at HEAD, {len(rng.changes)} change(s) since {base}"
+        return range_problems(rng, verify), rng.summary()
 
 
 def _release_evidence(root: Path) -> Evidence | None:

@@ -3,12 +3,14 @@ as literal text (a warning), and ``breaking-variables``, a placeholder added wit
 
 from __future__ import annotations
 
+from collections.abc import Set
 from itertools import pairwise
 from typing import Any
 
+from registry.check.scope import chosen_versions, spans_selected
 from registry.ids import SemVer
 from registry.models import Problem, PromptVersion
-from registry.paths import classify, version_path
+from registry.paths import version_path
 from registry.view import FileResult, RegistryView
 
 
@@ -50,29 +52,22 @@ def _promises_no_interface(version: SemVer) -> bool:
     return version.major == 0 or (version.minor == 0 and version.patch == 0 and bool(version.pre))
 
 
-def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Problem]:
+def breaking_variables(view: RegistryView, selected: Set[str] | None) -> list[Problem]:
     """A version that takes a placeholder the version before it in the same major did not:
     callers of the earlier version do not pass it, so it needs a new major. With ``selected``,
-    only the pairs a selected version file is part of."""
+    only the pairs a selected version file is part of or was deleted from between."""
     out: list[Problem] = []
     index = view.version_index()
+    chosen = {} if selected is None else chosen_versions(selected)
     if selected is not None:  # only the prompts a selected version file belongs to
-        pids = {c[1][0] for p in selected if (c := classify(p)) and c[0] == "version"}
-        index = {pid: index[pid] for pid in sorted(pids) if pid in index}
+        index = {pid: index[pid] for pid in sorted(chosen) if pid in index}
     for pid, versions in index.items():
         parsed = [SemVer.parse(v) for v in versions]
         names: dict[str, frozenset[str] | None] = {}
         for (before, old), (after, new) in pairwise(zip(versions, parsed, strict=True)):
             if old.major != new.major or _promises_no_interface(old):
                 continue
-            if (
-                selected is not None
-                and not {
-                    version_path(pid, after),
-                    version_path(pid, before),
-                }
-                & selected
-            ):
+            if selected is not None and not spans_selected(chosen[pid], before, after):
                 continue
             earlier = _placeholder_set(view, pid, before, names)
             later_names = _placeholder_set(view, pid, after, names)

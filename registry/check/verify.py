@@ -91,17 +91,15 @@ def changed_records(
         if status.startswith("D") or c is None or c[0] != "version":
             continue
         pid, version = c[1]
-        try:
-            after = head_view.source.load(path)
-        except LoadError:
+        # The head's file as its check loaded it (a broken one is not a record).
+        res = head_view.version_result(pid, version)
+        v, after = res.record, res.loaded
+        if after is None or v is None or not (v.tested or v.evaluation_score is not None):
             continue
         try:
             before = None if status.startswith("A") else base_view.source.load(old or path)
         except LoadError:
             before = None  # nothing readable to compare with: the record counts as new
-        v = head_view.version(pid, version)
-        if after is None or v is None or not (v.tested or v.evaluation_score is not None):
-            continue
         if before is not None and _record(before.data) == _record(after.data):
             continue
         field = next(k for k in RECORD_FIELDS if k in after.data)

@@ -54,11 +54,13 @@ WORKFLOW_PATH = ".github/workflows/promptreg.yml"
 # The CI gate: the pull request against its base, with full history. The steps stay separate
 # so that later checks can be added as steps of their own.
 WORKFLOW_TEXT = f"""\
-# promptreg's CI gate: every pull request is checked against its base branch.
-# Make the check job a required status check of the base branch.
+# promptreg's CI gate: every pull request is checked against its base branch, and every
+# push to the base branch as a whole. Make the check job a required status check of it.
 name: promptreg
 on:
   pull_request:
+  push:
+    branches: [main] # the base branch
 permissions:
   contents: read
 jobs:
@@ -74,9 +76,15 @@ jobs:
       - name: Install promptreg
         run: python -m pip install "promptreg-git=={__version__}"
       - name: promptreg check
+        if: github.event_name == 'pull_request'
         # Re-runs the suites of the evaluations a pull request records: if they call a model,
         # give this step its key as env (from the repository's secrets).
         run: promptreg check --base "origin/$GITHUB_BASE_REF" --verify-evaluations --format github
+      - name: promptreg check --all
+        if: github.event_name == 'push'
+        # Every file of the base branch: a pull request is judged on what it touches and what
+        # depends on that, so a problem already in a file no pull request touches shows here.
+        run: promptreg check --all --format github
 """
 
 
