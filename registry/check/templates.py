@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from registry.ids import SemVer
+from registry.ids import SemVer, version_key
 from registry.models import Problem, PromptVersion
 from registry.paths import classify, version_path
 from registry.view import FileResult, RegistryView
@@ -60,7 +60,7 @@ def breaking_variables(view: RegistryView, selected: set[str] | None) -> list[Pr
         pids = {c[1][0] for p in selected if (c := classify(p)) and c[0] == "version"}
         index = {pid: index[pid] for pid in sorted(pids) if pid in index}
     for pid, versions in index.items():
-        parsed = [SemVer.parse(v) for v in versions]
+        parsed = [version_key(v) for v in versions]
         names: dict[str, frozenset[str] | None] = {}
         for (before, old), (after, new) in pairwise(zip(versions, parsed, strict=True)):
             if old.major != new.major or _promises_no_interface(old):

@@ -1,0 +1,189 @@
+"""``check --all`` on several processes, sharded by prompt: only problem lists come back.
+
+Parsing and schema validation are CPU-bound, so a whole-registry check of a directory spreads
+its prompts over processes: the parent forks one worker per core (``fork`` only, where the
+platform has it, at most MAX_PROCESSES) and waits for their problems. A shard holds *every* version and
+pointer file of its prompts, so each rule that reads across files of one prompt
+(``breaking-variables``, a pointer's target and its promote_from source) runs where the
+files are loaded, and a worker sends back only its problems, a few bytes per file, never the
+parsed files with their line maps (pickling those back cost more than parsing them).
+
+What stays in the parent: the settings (loaded before the fork, so every worker reads the
+same), suites, layout problems (symbolic links, unexpected files), and the pointers whose
+promotion is judged (``promotions``): their rules may read git history, and a worker must not
+share the parent's git processes. ``check_view`` (rules.py) skips the paths a shard covered,
+and the problems are the same set as the serial path's: both call the same per-file and
+per-pointer functions (tests/test_check_shards.py compares them on the corpus).
+
+A worker that fails (killed, out of memory, an exception) costs only time: its shard is
+checked again in the parent.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.models import Problem, Settings
+from registry.paths import classify
+from registry.sources import FILE, DirSource
+from registry.view import FileResult, RegistryView
+
+MAX_PROCESSES = 4
+# Below this many files, forking costs more than it saves.
+PARALLEL_MIN_FILES = 2000
+# Schema kinds of the files a shard validates (compiled before forking, once).
+_SHARD_KINDS = ("prompt-version", "deployment")
+
+
+@dataclass
+class Shards:
+    """What the shards found, and the paths they covered (the parent skips those)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Shard:
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path, "version"/"pointer")
+    versions: set[str] = field(default_factory=set)
+    pointers: list[tuple[str, str, str]] = field(default_factory=list)  # (env, pid, path)
+    size: int = 0
+
+
+def processes() -> int:
+    """How many processes a whole-registry check uses (1: no fork on this platform)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_PROCESSES))
+
+
+def check_shards(
+    view: RegistryView, settings_res: FileResult[Settings], promotions: set[str] | None
+) -> Shards | None:
+    """The problems of every prompt's files and unjudged pointers, checked on worker
+    processes; None when the check should run serially (few files, one core, no fork, a
+    source that is not a directory)."""
+    n = processes()
+    if n < 2 or not isinstance(view.source, DirSource):
+        return None
+    if len(view.entries()) < PARALLEL_MIN_FILES:
+        return None  # too few files for a fork to pay (the shards hold fewer still)
+    shards = _plan(view, promotions, n)
+    if sum(s.size for s in shards) < PARALLEL_MIN_FILES:
+        return None
+    if view.schema:
+        from registry.schema.validate import warm_validators
+
+        warm_validators(_SHARD_KINDS)  # compiled once, before the fork: every worker has them
+    view.version_index()  # listed once, before the fork
+    out = Shards()
+    for shard in shards:
+        out.paths.update(path for path, _ in shard.files)
+    # Every shard in a child: the parent never holds the parsed files, and a child leaves
+    # without freeing them. Nothing a shard makes is cyclic, so the cyclic garbage collector
+    # only costs time there (a third of the parse), and it is off while shards run.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        children = [(_fork(view, settings_res, shard), shard) for shard in shards]
+        for child, shard in children:
+            found = _collect(child)
+            out.problems += (
+                found if found is not None else _shard_problems(view, settings_res, shard)
+            )
+    finally:
+        if was_enabled:
+            gc.enable()
+    return out
+
+
+def _plan(view: RegistryView, promotions: set[str] | None, n: int) -> list[_Shard]:
+    """Prompts spread over ``n`` shards, the largest prompts first, each to the lightest."""
+    by_prompt: dict[str, _Shard] = {}
+    for e in view.entries():
+        if e.kind != FILE:
+            continue
+        c = classify(e.path)
+        if c is None or c[0] not in ("version", "pointer") or len(c[1]) != 2:
+            continue
+        if c[0] == "version":
+            pid = c[1][0]
+            one = by_prompt.setdefault(pid, _Shard())
+            one.versions.add(e.path)
+        else:
+            if promotions is None or e.path in promotions:
+                continue  # a judged pointer may read git history: the parent checks it
+            env, pid = c[1]
+            one = by_prompt.setdefault(pid, _Shard())
+            one.pointers.append((env, pid, e.path))
+        one.files.append((e.path, c[0]))
+        one.size += 1
+    shards = [_Shard() for _ in range(n)]
+    for _, one in sorted(by_prompt.items(), key=lambda item: (-item[1].size, item[0])):
+        target = min(shards, key=lambda s: s.size)
+        target.files += one.files
+        target.versions |= one.versions
+        target.pointers += one.pointers
+        target.size += one.size
+    return shards
+
+
+def _shard_problems(
+    view: RegistryView, settings_res: FileResult[Settings], shard: _Shard
+) -> list[Problem]:
+    """Every problem of the shard's files, as the serial path finds them (rules.py)."""
+    from registry.check.rules import file_problems, pointer_problems
+    from registry.check.templates import breaking_variables
+
+    out: list[Problem] = []
+    for path, kind in shard.files:
+        out += file_problems(view, path, kind)
+    out += breaking_variables(view, shard.versions)
+    versions = view.version_index()
+    for pointer in sorted(shard.pointers):
+        out += pointer_problems(view, settings_res, versions, pointer, False, None)
+    return out
+
+
+def _fork(view: RegistryView, settings_res: FileResult[Settings], shard: _Shard) -> Any:
+    """A child process checking ``shard``; its problems come back pickled through a pipe."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: check, send, and leave without running the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            payload = pickle.dumps(_shard_problems(view, settings_res, shard), protocol=5)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return (pid, read_end)
+
+
+def _collect(child: Any) -> list[Problem] | None:
+    """The child's problems; None when it failed (the parent then checks its shard)."""
+    if child is None:
+        return None
+    pid, read_end = child
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not payload:
+        return None
+    found: list[Problem] = pickle.loads(payload)  # our own child's output
+    return found
