@@ -57,9 +57,7 @@ class _Shard:
 
 def processes() -> int:
     """How many processes a whole-registry check uses (1: no fork on this platform)."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not hasattr(os, "fork"):
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_PROCESSES))
 
@@ -75,7 +73,21 @@ def check_shards(
         return None
     if len(view.entries()) < PARALLEL_MIN_FILES:
         return None  # too few files for a fork to pay (the shards hold fewer still)
-    shards = _plan(view, promotions, n)
+    # Nothing the plan or a shard makes is cyclic, so the cyclic garbage collector only
+    # costs time here (a third of the parse, with tens of thousands of small objects
+    # alive): it is off until the shards are in.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(view, settings_res, _plan(view, promotions, n))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(
+    view: RegistryView, settings_res: FileResult[Settings], shards: list[_Shard]
+) -> Shards | None:
     if sum(s.size for s in shards) < PARALLEL_MIN_FILES:
         return None
     if view.schema:
@@ -87,20 +99,11 @@ def check_shards(
     for shard in shards:
         out.paths.update(path for path, _ in shard.files)
     # Every shard in a child: the parent never holds the parsed files, and a child leaves
-    # without freeing them. Nothing a shard makes is cyclic, so the cyclic garbage collector
-    # only costs time there (a third of the parse), and it is off while shards run.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        children = [(_fork(view, settings_res, shard), shard) for shard in shards]
-        for child, shard in children:
-            found = _collect(child)
-            out.problems += (
-                found if found is not None else _shard_problems(view, settings_res, shard)
-            )
-    finally:
-        if was_enabled:
-            gc.enable()
+    # without freeing them.
+    children = [(_fork(view, settings_res, shard), shard) for shard in shards]
+    for child, shard in children:
+        found = _collect(child)
+        out.problems += found if found is not None else _shard_problems(view, settings_res, shard)
     return out
 
 
