@@ -22,9 +22,9 @@ checked again in the parent.
 from __future__ import annotations
 
 import gc
+import marshal
 import os
-import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.models import Problem, Settings
@@ -37,6 +37,8 @@ MAX_PROCESSES = 4
 PARALLEL_MIN_FILES = 2000
 # Schema kinds of the files a shard validates (compiled before forking, once).
 _SHARD_KINDS = ("prompt-version", "deployment")
+# A problem crosses the pipe as the tuple of its fields (text, numbers, None).
+_FIELDS = tuple(f.name for f in fields(Problem))
 
 
 @dataclass
@@ -156,7 +158,7 @@ def _shard_problems(
 
 
 def _fork(view: RegistryView, settings_res: FileResult[Settings], shard: _Shard) -> Any:
-    """A child process checking ``shard``; its problems come back pickled through a pipe."""
+    """A child process checking ``shard``; its problems come back through a pipe, marshalled."""
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -168,7 +170,10 @@ def _fork(view: RegistryView, settings_res: FileResult[Settings], shard: _Shard)
         status = 1
         try:
             os.close(read_end)
-            payload = pickle.dumps(_shard_problems(view, settings_res, shard), protocol=5)
+            found = _shard_problems(view, settings_res, shard)
+            payload = marshal.dumps(
+                [(p.code, p.path, p.line, p.message, p.severity) for p in found]
+            )
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(payload)
             status = 0
@@ -188,5 +193,5 @@ def _collect(child: Any) -> list[Problem] | None:
     _, status = os.waitpid(pid, 0)
     if status != 0 or not payload:
         return None
-    found: list[Problem] = pickle.loads(payload)  # our own child's output
-    return found
+    # marshal: a builtin (no import on this path) for our own child's plain tuples.
+    return [Problem(*fields) for fields in marshal.loads(payload)]
