@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -127,6 +128,11 @@ class RegistryView:
                 self.source.prefetch(chunk)
             for path in chunk:
                 self.result_for(path)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop what was loaded of ``paths``; a later read loads them again."""
+        for path in paths:
+            self._cache.pop(path, None)
 
     def settings_result(self) -> FileResult[Settings]:
         """Settings (the strict default when there is no file) and their problems."""

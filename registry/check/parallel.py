@@ -50,11 +50,22 @@ class Shards:
 
 
 @dataclass
-class _Shard:
+class _Prompt:
+    """The files of one prompt that a shard checks."""
+
     files: list[tuple[str, str]] = field(default_factory=list)  # (path, "version"/"pointer")
     versions: set[str] = field(default_factory=set)
     pointers: list[tuple[str, str, str]] = field(default_factory=list)  # (env, pid, path)
-    size: int = 0
+
+
+@dataclass
+class _Shard:
+    prompts: list[_Prompt] = field(default_factory=list)
+    size: int = 0  # files
+
+    @property
+    def files(self) -> list[tuple[str, str]]:
+        return [f for one in self.prompts for f in one.files]
 
 
 def processes() -> int:
@@ -111,7 +122,7 @@ def _run(
 
 def _plan(view: RegistryView, promotions: set[str] | None, n: int) -> list[_Shard]:
     """Prompts spread over ``n`` shards, the largest prompts first, each to the lightest."""
-    by_prompt: dict[str, _Shard] = {}
+    by_prompt: dict[str, _Prompt] = {}
     for e in view.entries():
         if e.kind != FILE:
             continue
@@ -120,40 +131,41 @@ def _plan(view: RegistryView, promotions: set[str] | None, n: int) -> list[_Shar
             continue
         if c[0] == "version":
             pid = c[1][0]
-            one = by_prompt.setdefault(pid, _Shard())
+            one = by_prompt.setdefault(pid, _Prompt())
             one.versions.add(e.path)
         else:
             if promotions is None or e.path in promotions:
                 continue  # a judged pointer may read git history: the parent checks it
             env, pid = c[1]
-            one = by_prompt.setdefault(pid, _Shard())
+            one = by_prompt.setdefault(pid, _Prompt())
             one.pointers.append((env, pid, e.path))
         one.files.append((e.path, c[0]))
-        one.size += 1
     shards = [_Shard() for _ in range(n)]
-    for _, one in sorted(by_prompt.items(), key=lambda item: (-item[1].size, item[0])):
+    for _, one in sorted(by_prompt.items(), key=lambda item: (-len(item[1].files), item[0])):
         target = min(shards, key=lambda s: s.size)
-        target.files += one.files
-        target.versions |= one.versions
-        target.pointers += one.pointers
-        target.size += one.size
+        target.prompts.append(one)
+        target.size += len(one.files)
     return shards
 
 
 def _shard_problems(
     view: RegistryView, settings_res: FileResult[Settings], shard: _Shard
 ) -> list[Problem]:
-    """Every problem of the shard's files, as the serial path finds them (rules.py)."""
+    """Every problem of the shard's files, as the serial path finds them (rules.py), one
+    prompt at a time: its files are dropped once its rules have run, so a worker's memory
+    stays that of one prompt (holding them all cost more in page faults than parsing)."""
     from registry.check.rules import file_problems, pointer_problems
     from registry.check.templates import breaking_variables
 
     out: list[Problem] = []
-    for path, kind in shard.files:
-        out += file_problems(view, path, kind)
-    out += breaking_variables(view, shard.versions)
     versions = view.version_index()
-    for pointer in sorted(shard.pointers):
-        out += pointer_problems(view, settings_res, versions, pointer, False, None)
+    for one in shard.prompts:
+        for path, kind in one.files:
+            out += file_problems(view, path, kind)
+        out += breaking_variables(view, one.versions)
+        for pointer in one.pointers:
+            out += pointer_problems(view, settings_res, versions, pointer, False, None)
+        view.forget(path for path, _ in one.files)
     return out
 
 
