@@ -2,11 +2,12 @@
 
 Parsing and schema validation are CPU-bound, so a whole-registry check of a directory spreads
 its prompts over processes: the parent forks one worker per core (``fork`` only, where the
-platform has it, at most MAX_PROCESSES) and waits for their problems. A shard holds *every* version and
-pointer file of its prompts, so each rule that reads across files of one prompt
+platform has it; at most MAX_PROCESSES) and waits for their problems. A shard holds *every*
+version and pointer file of its prompts, so each rule that reads across files of one prompt
 (``breaking-variables``, a pointer's target and its promote_from source) runs where the
 files are loaded, and a worker sends back only its problems, a few bytes per file, never the
-parsed files with their line maps (pickling those back cost more than parsing them).
+parsed files with their line maps (pickling those back cost more than parsing them). A
+worker checks one prompt at a time and drops its files after, so its memory stays small.
 
 What stays in the parent: the settings (loaded before the fork, so every worker reads the
 same), suites, layout problems (symbolic links, unexpected files), and the pointers whose
@@ -111,8 +112,7 @@ def _run(
     out = Shards()
     for shard in shards:
         out.paths.update(path for path, _ in shard.files)
-    # Every shard in a child: the parent never holds the parsed files, and a child leaves
-    # without freeing them.
+    # Every shard in a child: the parent never holds the parsed files.
     children = [(_fork(view, settings_res, shard), shard) for shard in shards]
     for child, shard in children:
         found = _collect(child)
