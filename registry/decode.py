@@ -19,6 +19,7 @@ import json
 import math
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from registry.durations import parse_duration
@@ -39,6 +40,11 @@ TIME_FIELDS = frozenset({"created_at", "deployed_at", "evaluated_at"})
 _DATE_TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2}))?")
 
 
+@lru_cache(maxsize=4096)
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 def date_problem(text: object) -> str | None:
     """Why the date (and hour and minute) at the start of ``text`` cannot exist, e.g.
     "February 2026 has 28 days"; None when it can, or when ``text`` is no date at all (its
@@ -51,7 +57,7 @@ def date_problem(text: object) -> str | None:
         return "there is no year 0000"
     if not 1 <= month <= 12:
         return f"there is no month {m.group(2)}; months run from 01 to 12"
-    days = calendar.monthrange(year, month)[1]
+    days = _days_in(year, month)
     if not 1 <= day <= days:
         return f"{calendar.month_name[month]} {year} has {days} days, not {m.group(3)}"
     if m.group(4) is not None and (int(m.group(4)) > 23 or int(m.group(5)) > 59):
@@ -190,6 +196,8 @@ def build_version(
         evaluation_score=None if score is None else float(score), messages=messages,
         variables=variables, model=data.get("model"), evaluation=evaluation,
     )  # fmt: skip
+    # The templates are parsed once: the record keeps these (its cached ``_templates``).
+    vars(v)["_templates"] = tuple(t for t in templates if t is not None)
     if v.tested and not v.is_tested:
         why = (
             "has no evaluation record"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from typing import Literal
 
 from registry.errors import InvalidIdentifierError
@@ -24,11 +24,13 @@ Bump = Literal["major", "minor", "patch"]
 
 def is_valid_id(value: object) -> bool:
     """True when ``value`` is a valid prompt id or environment name."""
-    return (
-        isinstance(value, str)
-        and len(value) <= ID_MAX_LENGTH
-        and _ID_RE.fullmatch(value) is not None
-    )
+    return isinstance(value, str) and _valid_id_text(value)
+
+
+# A registry check asks about the same few thousand ids tens of thousands of times.
+@lru_cache(maxsize=16384)
+def _valid_id_text(value: str) -> bool:
+    return len(value) <= ID_MAX_LENGTH and _ID_RE.fullmatch(value) is not None
 
 
 def _check_id(value: object, kind: str) -> str:
@@ -124,20 +126,24 @@ class SemVer:
 
 def validate_version(value: object) -> str:
     """Return ``value`` if it is a valid SemVer version string, else raise."""
-    SemVer.parse(value)
-    assert isinstance(value, str)
-    return value
+    if isinstance(value, str) and _valid_version_text(value):
+        return value
+    SemVer.parse(value)  # raises, naming what is wrong
+    raise AssertionError(value)  # pragma: no cover - parse accepted what it refused above
+
+
+@lru_cache(maxsize=16384)
+def _valid_version_text(value: str) -> bool:
+    return len(value) <= 128 and _SEMVER_RE.fullmatch(value) is not None
 
 
 def is_valid_version(value: object) -> bool:
     """True when ``value`` is a valid version string."""
-    try:
-        SemVer.parse(value)
-    except InvalidIdentifierError:
-        return False
-    return True
+    return isinstance(value, str) and _valid_version_text(value)
 
 
+@lru_cache(maxsize=16384)
 def version_key(version: str) -> SemVer:
-    """Sort key giving SemVer precedence order for version strings."""
+    """Sort key giving SemVer precedence order for version strings (the parsed version, shared:
+    most registries reuse a few dozen version strings across all their prompts)."""
     return SemVer.parse(version)

@@ -71,6 +71,7 @@ class DirSource:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.label = "working tree"
+        self._real_dirs: set[str] = set()  # folders under root seen to be no symlink
 
     def _walk(self, top: str) -> Iterator[Entry]:
         # Iterative, so a pull request with thousands of nested folders cannot exhaust the stack.
@@ -116,22 +117,40 @@ class DirSource:
         return out
 
     def load(self, path: str) -> Loaded | None:
-        full = self._no_symlink(path)
-        return None if full is None else load_yaml_file(full, display_path=path)
+        # The folders are checked here; the file itself by the hardened read (lstat, then
+        # O_NOFOLLOW). Only when that refuses is the path looked at again, so a symlink or a
+        # vanished file is reported as before, with one lstat fewer per file.
+        full = self._no_symlink(path, folders_only=True)
+        if full is None:
+            return None
+        try:
+            return load_yaml_file(full, display_path=path)
+        except YamlError:
+            if self._no_symlink(path) is None:
+                return None
+            raise
 
     def read_data(self, path: str, limit: int) -> bytes | None:
         full = self._no_symlink(path)
         return None if full is None else read_regular_file(full, path, limit)
 
-    def _no_symlink(self, path: str) -> Path | None:
+    def _no_symlink(self, path: str, folders_only: bool = False) -> str | None:
         """``path`` under the root, None when absent. Refuse a symlink anywhere along the
-        path: a pull request must not make promptreg read a file outside the registry."""
+        path: a pull request must not make promptreg read a file outside the registry. A
+        folder found to be a real one is not looked at again (a check reads every file of
+        a few thousand folders); a source lives as long as its view, one reading of the tree."""
         parts = path.split("/")
-        cur = self.root
+        root = os.fspath(self.root)
+        checked = self._real_dirs
         for i, part in enumerate(parts):
-            cur = cur / part
+            rel = "/".join(parts[: i + 1]) if i else part
+            last = i == len(parts) - 1
+            if last and folders_only:
+                break
+            if not last and rel in checked:
+                continue
             try:
-                st = os.lstat(cur)
+                st = os.lstat(f"{root}/{rel}")
             except FileNotFoundError:
                 return None
             except NotADirectoryError:
@@ -139,10 +158,12 @@ class DirSource:
             if stat.S_ISLNK(st.st_mode):
                 raise YamlError(
                     "is a symbolic link; promptreg reads regular files only",
-                    "/".join(parts[: i + 1]),
+                    rel,
                     code="symlink",
                 )
-        return cur
+            if not last and stat.S_ISDIR(st.st_mode):
+                checked.add(rel)
+        return f"{root}/{path}"
 
     def close(self) -> None:
         """Nothing to release."""

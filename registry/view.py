@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from registry.decode import build_pointer, build_settings, build_version
@@ -13,7 +12,7 @@ from registry.errors import LoadError
 from registry.ids import version_key
 from registry.models import Problem, PromptDeployment, PromptVersion, Settings
 from registry.paths import SETTINGS, classify, pointer_path, version_path
-from registry.sources import FILE, DirSource, Entry, GitSource, Source
+from registry.sources import FILE, Entry, GitSource, Source
 from registry.yamlio.load import Loaded, YamlError
 
 T = TypeVar("T")
@@ -33,20 +32,8 @@ def load_problem(exc: LoadError, path: str) -> Problem:
     return Problem(code, exc.path or path, exc.line, exc.bare_message)
 
 
-PARALLEL_MIN_FILES = 2000
 # A git source's files are read ahead this many at a time (bounded memory, one round trip each).
 PREFETCH_FILES = 512
-
-
-def _load_chunk(args: tuple[Path, bool, list[str]]) -> dict[str, FileResult[Any]]:
-    root, schema, paths = args
-    view = RegistryView(DirSource(root), schema=schema)
-    out: dict[str, FileResult[Any]] = {}
-    for path in paths:
-        res = view.result_for(path)
-        if res is not None:
-            out[path] = res
-    return out
 
 
 class RegistryView:
@@ -132,31 +119,20 @@ class RegistryView:
         return FileResult(rec, probs, loaded)
 
     def preload(self, paths: list[str]) -> None:
-        """Load many files ahead of use, in worker processes when there are enough of them and
-        the source is a directory (parsing and schema validation are CPU-bound)."""
-        import multiprocessing
-
+        """Load many files ahead of use; a git source reads them in batches. (``check --all``
+        spreads a directory's files over processes itself: registry/check/parallel.py.)"""
         todo = [p for p in paths if p not in self._cache]
-        workers = min(os.cpu_count() or 1, 4)
-        if (
-            len(todo) < PARALLEL_MIN_FILES
-            or workers < 2
-            or not isinstance(self.source, DirSource)
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
-            for i in range(0, len(todo), PREFETCH_FILES):
-                chunk = todo[i : i + PREFETCH_FILES]
-                if isinstance(self.source, GitSource):
-                    self.source.prefetch(chunk)
-                for path in chunk:
-                    self.result_for(path)
-            return
-        chunks = [todo[i::workers] for i in range(workers)]
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers) as pool:
-            parts = pool.map(_load_chunk, [(self.source.root, self.schema, c) for c in chunks])
-        for part in parts:
-            self._cache.update(part)
+        for i in range(0, len(todo), PREFETCH_FILES):
+            chunk = todo[i : i + PREFETCH_FILES]
+            if isinstance(self.source, GitSource):
+                self.source.prefetch(chunk)
+            for path in chunk:
+                self.result_for(path)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop what was loaded of ``paths``; a later read loads them again."""
+        for path in paths:
+            self._cache.pop(path, None)
 
     def settings_result(self) -> FileResult[Settings]:
         """Settings (the strict default when there is no file) and their problems."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from registry import view as view_module
+from registry.check import parallel as shards
 from registry.check.run import run_check
 from tests.testing import commit_all, pointer_yaml, version_yaml, write
 
@@ -26,7 +26,7 @@ def test_parallel_and_serial_checks_agree(repo: Path, monkeypatch: pytest.Monkey
     _registry(repo)
     commit_all(repo, "init")
     serial, _ = run_check(repo, [], check_all=True)
-    monkeypatch.setattr(view_module, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(shards, "PARALLEL_MIN_FILES", 0)
     parallel, _ = run_check(repo, [], check_all=True)
     assert serial == parallel
     codes = {p.code for p in serial}

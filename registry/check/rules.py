@@ -17,7 +17,7 @@ from registry.models import Problem, PromptDeployment, Settings
 from registry.paths import SETTINGS, classify, expected_layout
 from registry.policy import Candidate, Evidence, judge, pointer_move
 from registry.sources import FILE, SYMLINK
-from registry.view import RegistryView, load_problem
+from registry.view import FileResult, RegistryView, load_problem
 
 
 def check_view(
@@ -49,11 +49,22 @@ def check_view(
     trusted = settings.trusted_modules if trusted_modules is None else tuple(trusted_modules)
     has_file = source_has_file(view.source)
 
+    shards = None
     if sel is None:
-        view.preload([e.path for e in entries if e.kind == FILE])
+        from registry.check.parallel import check_shards
+
+        # The files and pointers of each prompt, checked on worker processes (None: here).
+        shards = check_shards(view, settings_res, promotions)
+        if shards is None:
+            view.preload([e.path for e in entries if e.kind == FILE])
     else:
         load_ahead(view, sel)
+    done = set() if shards is None else shards.paths
+    if shards is not None:
+        problems += shards.problems
     for e in entries:
+        if e.path in done:
+            continue
         if selected is not None and e.path not in selected:
             continue
         if e.kind == SYMLINK:
@@ -87,31 +98,56 @@ def check_view(
         elif kind == "suite":
             problems += _check_suite(view, e.path, c[1][0], trusted, has_file)
         else:
-            res = view.result_for(e.path)
-            if res is not None:
-                problems += res.problems
-                if kind == "version":
-                    problems += mustache_warnings(res, e.path)
-                    problems += fingerprint_warnings(res, e.path)
+            problems += file_problems(view, e.path, kind)
 
-    problems += breaking_variables(view, selected)
+    if shards is None:  # the shards cover every prompt's versions
+        problems += breaking_variables(view, selected)
     versions = view.version_index()
     for (env, pid), path in sorted(view.pointer_index().items()):
         if kinds.get(path) != FILE:
             continue
+        if path in done:
+            continue
         if sel is not None and path not in sel.pointers:
             continue
-        ptr = view.pointer(env, pid)
-        if ptr is None or ptr.version is None:
-            continue
         judged = promotions is None or path in promotions
-        found = _check_pointer(view, settings, versions, path, ptr, judged, evidence)
-        if settings_res.problems:
-            # Policies of broken settings would be guesses; the settings problem is reported.
-            found = [p for p in found if p.code in ("missing-version", "invalid-version")]
-        problems += found
+        problems += pointer_problems(
+            view, settings_res, versions, (env, pid, path), judged, evidence
+        )
 
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.code, p.message))
+
+
+def file_problems(view: RegistryView, path: str, kind: str) -> list[Problem]:
+    """The problems of one version or pointer file on its own (warnings included)."""
+    res = view.result_for(path)
+    if res is None:
+        return []
+    if kind != "version":
+        return res.problems
+    return res.problems + mustache_warnings(res, path) + fingerprint_warnings(res, path)
+
+
+def pointer_problems(
+    view: RegistryView,
+    settings_res: FileResult[Settings],
+    versions: dict[str, list[str]],
+    pointer: tuple[str, str, str],
+    judged: bool,
+    evidence: Evidence | None,
+) -> list[Problem]:
+    """The problems of a pointer, (environment, prompt id, path), against its target and its
+    environment's policy (promotion rules only when ``judged``)."""
+    env, pid, path = pointer
+    ptr = view.pointer(env, pid)
+    if ptr is None or ptr.version is None:
+        return []
+    settings = settings_res.record if isinstance(settings_res.record, Settings) else Settings()
+    found = _check_pointer(view, settings, versions, path, ptr, judged, evidence)
+    if settings_res.problems:
+        # Policies of broken settings would be guesses; the settings problem is reported.
+        found = [p for p in found if p.code in ("missing-version", "invalid-version")]
+    return found
 
 
 def _check_pointer(

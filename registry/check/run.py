@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from registry.check.evaluations import new_legacy_records
 from registry.check.released import BREAKING, immutability_problems, released_breaks
@@ -12,11 +13,13 @@ from registry.check.rules import check_view
 from registry.check.trust import against_base
 from registry.errors import GitError, NotFoundError
 from registry.gitio.repo import is_work_tree
-from registry.history import Evidence
 from registry.models import Problem
 from registry.paths import DEPLOYMENTS, MANAGED_DIRS, classify
 from registry.sources import DirSource, GitSource
 from registry.view import RegistryView
+
+if TYPE_CHECKING:
+    from registry.history import Evidence
 
 
 def run_check(
@@ -78,7 +81,10 @@ def _check_state(
     if not check_all and files:
         selected, problems = _select(root, cwd or root, files)
     promotions = _changed_pointers_worktree(root) if has_git else set()
-    problems += check_view(view, selected, promotions, _release_evidence(root) if has_git else None)
+    # Evidence serves only the pointers judged for promotion (the changed ones): a clean tree
+    # needs none, and finding where the branch left its base costs several git processes.
+    evidence = _release_evidence(root) if has_git and promotions else None
+    problems += check_view(view, selected, promotions, evidence)
     if has_git and any(p.code == BREAKING for p in problems):
         problems = _released_breaks_worktree(root, view, problems)
     if selected is None:
@@ -218,6 +224,8 @@ def _check_staged(
         released = _release_base(root, head, base)
         # What an environment ran, and since when, is learnt from where the branch left its
         # base: the branch's own commits are no evidence.
+        from registry.history import Evidence
+
         evidence = Evidence(root, released)
         base_view = RegistryView(GitSource(root, released, cat=index.cat))
         problems += check_view(
@@ -287,6 +295,7 @@ def _check_base(root: Path, base: str, verify: bool = False) -> tuple[list[Probl
 def _release_evidence(root: Path) -> Evidence | None:
     """The history evidence of a working-tree check: where the branch left its base."""
     from registry.gitio.run import rev_parse
+    from registry.history import Evidence
 
     head = rev_parse(root, "HEAD")
     return None if head is None else Evidence(root, _release_base(root, head, None))

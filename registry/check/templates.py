@@ -8,7 +8,7 @@ from itertools import pairwise
 from typing import Any
 
 from registry.check.scope import chosen_versions, spans_selected
-from registry.ids import SemVer
+from registry.ids import SemVer, version_key
 from registry.models import Problem, PromptVersion
 from registry.paths import version_path
 from registry.view import FileResult, RegistryView
@@ -62,7 +62,7 @@ def breaking_variables(view: RegistryView, selected: Set[str] | None) -> list[Pr
     if selected is not None:  # only the prompts a selected version file belongs to
         index = {pid: index[pid] for pid in sorted(chosen) if pid in index}
     for pid, versions in index.items():
-        parsed = [SemVer.parse(v) for v in versions]
+        parsed = [version_key(v) for v in versions]
         names: dict[str, frozenset[str] | None] = {}
         for (before, old), (after, new) in pairwise(zip(versions, parsed, strict=True)):
             if old.major != new.major or _promises_no_interface(old):

@@ -1,7 +1,8 @@
 """The JSON Schemas of promptreg's file kinds: loading, cached validators, the problem list.
 
 The schemas in ``schemas/`` are the one source of truth for the shape of every file.
-``schema_errors`` applies them with jsonschema (``promptreg check``); ``runtime_schema_errors``
+``schema_errors`` applies them with jsonschema (``promptreg check``), after a compiled fast
+path that only ever says "valid" (``fast.py``); ``runtime_schema_errors``
 applies the same files without it, with ``shapes.py`` and ``shape_errors.py`` (the runtime).
 Both errors are worded by ``wording.py``, so a file gets the same message from either.
 jsonschema is imported lazily, here and in ``wording.py`` only, so ``import registry`` stays
@@ -85,10 +86,21 @@ def schema_errors(kind: str, data: Any) -> list[SchemaProblem]:
     missing one, the mapping that lacks it). Each message names its field, so it reads on its
     own after ``file:line:``.
     """
+    from registry.schema.fast import surely_valid
+
+    if surely_valid(kind, data):
+        return []  # jsonschema is imported only when some file is refused
     validator = _validator(kind)
     if validator.is_valid(data):
         return []
     return _problems(validator.iter_errors(data))
+
+
+def warm_validators(kinds: Iterable[str]) -> None:
+    """Compile the fast validators of ``kinds`` now, e.g. before forking workers."""
+    from registry.schema.fast import warm
+
+    warm(kinds)
 
 
 @cache

@@ -70,7 +70,9 @@ def read_regular_file(path: str | os.PathLike[str], shown: str, limit: int) -> b
                 raise _not_regular(st.st_mode, shown)
             if st.st_size > limit:
                 raise too_large(st.st_size, shown, limit)
-            data = read_bounded(fd, limit)  # a file that grew after fstat is still caught
+            # A file that grew after fstat is still caught; one that did not is read with
+            # one read, not a second to see the end.
+            data = read_bounded(fd, limit, expected=st.st_size)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -84,9 +86,10 @@ def read_regular_file(path: str | os.PathLike[str], shown: str, limit: int) -> b
     return data
 
 
-def read_bounded(fd: int, limit: int) -> bytes:
+def read_bounded(fd: int, limit: int, expected: int | None = None) -> bytes:
     """At most ``limit + 1`` bytes from ``fd``: one byte more than allowed tells the caller
-    the input is too large, without reading an endless one (``/dev/zero``, a pipe) to its end."""
+    the input is too large, without reading an endless one (``/dev/zero``, a pipe) to its end.
+    ``expected``: the size fstat gave a regular file; reading stops once that much is read."""
     chunks = []
     remaining = limit + 1
     while remaining > 0:
@@ -95,4 +98,6 @@ def read_bounded(fd: int, limit: int) -> bytes:
             break
         chunks.append(chunk)
         remaining -= len(chunk)
+        if expected is not None and limit + 1 - remaining == expected:
+            break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
