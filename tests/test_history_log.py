@@ -176,6 +176,12 @@ def test_a_log_without_paths_gives_the_chain_only(busy: Path) -> None:
     ]
 
 
+def test_a_log_of_paths_never_changed_gives_nothing(busy: Path) -> None:
+    changes, chain = parse([_log(busy, ["deployments/nowhere/greet.yaml"], chain=False)])
+    assert (changes, chain.tip, chain.high) == ([], None, [])
+    assert history(busy, PID, "nowhere", ["nowhere"]) == []
+
+
 def test_a_cut_or_garbled_stream_is_an_error(busy: Path) -> None:
     data = _log(busy, PATHS, chain=True)
     entry = data.index(b"\0\n:")

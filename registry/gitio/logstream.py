@@ -188,7 +188,7 @@ class LogStream:
 
     def chain(self) -> Chain:
         """The chain of the commits listed (the whole first-parent chain of a ``chain`` log)."""
-        parts = b" ".join(self._dates).split(b" ")
+        parts = b" ".join(self._dates).split(b" ") if self._dates else []
         try:
             if len(parts) != 2 * len(self._dates):
                 raise ValueError
