@@ -6,7 +6,9 @@ is cut into chunks."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from registry.errors import GitError
 from registry.gitio.logstream import Change, LogStream, log_args, parse
+from registry.gitio.run import _grow_pipe, stream_git
 from registry.history import history, history_everywhere
 from tests.testing import commit_all, git, pointer_yaml, write
 
@@ -194,3 +197,19 @@ def test_a_cut_or_garbled_stream_is_an_error(busy: Path) -> None:
     garbled.finish()
     with pytest.raises(GitError, match="not a raw date"):
         garbled.chain()
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are a Linux feature")
+def test_the_log_pipe_is_grown_where_the_system_allows(busy: Path) -> None:
+    read, write = os.pipe()
+    try:
+        before = fcntl.fcntl(read, fcntl.F_GETPIPE_SZ)
+        _grow_pipe(read, 1 << 20)  # refused past the user's pipe quota: left as it was
+        assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) in {before, 1 << 20}
+        _grow_pipe(read, 1 << 40)  # beyond any limit: no error
+    finally:
+        os.close(read)
+        os.close(write)
+    # Streamed through the grown pipe, the log is the one git prints.
+    args = log_args("HEAD", PATHS, chain=True)
+    assert b"".join(stream_git(busy, *args, pipe_bytes=1 << 20)) == _log(busy, PATHS, chain=True)

@@ -68,7 +68,10 @@ def _text(value: object) -> str | None:
 
 _DELETED_MODE = "000000"
 # Changes parsed before their pointers are read; git log keeps walking meanwhile.
-_BATCH = 64
+_BATCH = 256
+# The log's pipe: room for git to run ahead of the parser by this much (a --sparse log writes
+# about 90 bytes per commit of the chain).
+_PIPE = 1 << 20
 _FILE_MODES = ("100644", "100755")
 
 
@@ -140,7 +143,9 @@ class _Collector:
             self.rows.setdefault(path, [])
         stream = LogStream()
         batch: list[Change] = []
-        with closing(stream_git(root, *log_args(rev, paths, chain), env=LOG_ENV)) as chunks:
+        with closing(
+            stream_git(root, *log_args(rev, paths, chain), env=LOG_ENV, pipe_bytes=_PIPE)
+        ) as chunks:
             for chunk in chunks:
                 batch += stream.feed(chunk)
                 if len(batch) >= _BATCH:
