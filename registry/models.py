@@ -9,7 +9,6 @@ from functools import cached_property
 from typing import Any
 
 from registry.errors import TemplateError, ValidationError
-from registry.fingerprint import fingerprint, is_legacy, matches
 from registry.template import Template
 
 ROLES = ("system", "user", "assistant")
@@ -126,12 +125,16 @@ class PromptVersion:
     def fingerprint(self) -> str:
         """The fingerprint (``sha256-jcs:``) of prompt_id, content / messages and model;
         raises ValidationError when the model holds a number RFC 8785 cannot represent."""
+        from registry.fingerprint import fingerprint  # hashlib and json: only when asked
+
         return fingerprint(self.prompt_id, self.content, self.messages, self.model)
 
     @property
     def is_tested(self) -> bool:
         """True only when ``tested`` is set and its recorded fingerprint matches this prompt's
         current content and model (in the current or the legacy ``sha256:`` format)."""
+        from registry.fingerprint import matches
+
         e = self.evaluation
         return (
             self.tested
@@ -142,6 +145,8 @@ class PromptVersion:
     @property
     def fingerprint_outdated(self) -> bool:
         """True for a tested version whose record is in the legacy ``sha256:`` format."""
+        from registry.fingerprint import is_legacy
+
         return (
             self.is_tested
             and self.evaluation is not None

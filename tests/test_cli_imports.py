@@ -112,3 +112,46 @@ def test_help_still_lists_every_command_with_its_help(staged_pointer: Path) -> N
     assert r.returncode == 0, r.stderr
     for line in ("check     Validate the registry", "deploy    Point an environment at"):
         assert line in r.stdout, r.stdout
+
+
+# One pointer's history reads the pointer log: no settings, no snapshot or serving machinery,
+# no YAML parser for pointers the flat path reads, no other command family.
+HISTORY_NOT_NEEDED = (
+    "git",
+    "httpx",
+    "yaml",
+    "registry.yamlio.load",
+    "registry.registry",
+    "registry.serving",
+    "registry.snapshot",
+    "registry.sources",
+    "registry.view",
+    "registry.decode",
+    "registry.policy",
+    "registry.check",
+    "registry.evals",
+    "registry.review",
+    "registry.bundle",
+    "registry.cli.check",
+    "registry.cli.write",
+    "registry.cli.read",
+)
+
+
+def test_history_of_one_environment_imports_only_the_pointer_log(staged_pointer: Path) -> None:
+    commit_all(staged_pointer, "deploy greet 1.0.0")
+    modules = imported(staged_pointer, "history", "greet", "--env", "production")
+    unwanted = sorted(
+        m for m in modules for name in HISTORY_NOT_NEEDED if m == name or m.startswith(name + ".")
+    )
+    assert unwanted == []
+    assert {"registry.gitio.logstream", "registry.yamlio.flat"} <= modules  # it did read
+
+
+def test_history_of_one_environment_outside_git_is_refused(tmp_path: Path) -> None:
+    write(
+        tmp_path, "deployments/production/greet.yaml", pointer_yaml("greet", "production", "1.0.0")
+    )
+    r = run_cli("-C", str(tmp_path), "history", "greet", "--env", "production")
+    assert r.returncode == 1, r.stdout
+    assert "is not a git work tree" in r.stderr and "Traceback" not in r.stderr

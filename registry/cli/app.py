@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
@@ -126,5 +125,7 @@ def _internal_error(exc: Exception, show_tb: bool) -> None:
 
 
 def _print_traceback(exc: BaseException) -> None:
+    import traceback
+
     # Through click, like every other line on stderr (flushed, and captured by CliRunner).
     click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)

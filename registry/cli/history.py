@@ -17,6 +17,7 @@ from registry.cli.options import (
     require_known,
 )
 from registry.cli.output import emit_json, fits_unbroken, table, terminal_width
+from registry.errors import NotFoundError
 from registry.ids import validate_prompt_id
 from registry.models import PromptDeployment
 
@@ -30,15 +31,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 @pass_ctx
 def history(c: Ctx, prompt_id: str, environment: str | None, as_json: bool) -> None:
     """Deployment history reconstructed from git, oldest first."""
-    from registry.registry import PromptRegistry
-
     validate_prompt_id(prompt_id)
-    c.require_registry()
-    reg = PromptRegistry(c.root_opt, source="git")
-    try:
-        events = reg.history(prompt_id, environment)
-    finally:
-        reg.close()
+    root = c.require_registry()
+    if environment is not None:
+        # One pointer's log needs neither the settings nor the library's serving machinery.
+        from registry.gitio.repo import is_work_tree
+        from registry.history import history as pointer_history
+
+        if not is_work_tree(root):
+            raise NotFoundError(f"{root} is not a git work tree")
+        events = pointer_history(root, prompt_id, environment, (environment,))
+    else:
+        from registry.registry import PromptRegistry
+
+        reg = PromptRegistry(c.root_opt, source="git")
+        try:
+            events = reg.history(prompt_id, environment)
+        finally:
+            reg.close()
     if not events:
         require_known(c, prompt_id, environment)
     if as_json:

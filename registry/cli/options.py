@@ -77,6 +77,8 @@ def require_utf8(value: str) -> None:
 
 def require_text(value: str) -> None:
     """UTF-8 without control characters (a NUL, a bell): what a registry file may hold."""
+    if value.isascii() and value.isprintable():
+        return  # the common case, told without compiling the full check
     from registry.yamlio.refusals import UNPRINTABLE
 
     require_utf8(value)

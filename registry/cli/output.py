@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -15,6 +13,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
@@ -49,12 +49,16 @@ def table(
             ]
             widths = fit_widths(widths, floor, width)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    click.echo(fmt.format(*headers).rstrip())
+    out = [fmt.format(*headers).rstrip()]
     for r in cells:
+        if width is None:  # piped: never wrapped
+            out.append(fmt.format(*r).rstrip())
+            continue
         wrapped = [_wrap(c, w) for c, w in zip(r, widths, strict=True)]
         for i in range(max(len(lines) for lines in wrapped)):
             line = [lines[i] if i < len(lines) else "" for lines in wrapped]
-            click.echo(fmt.format(*line).rstrip())
+            out.append(fmt.format(*line).rstrip())
+    click.echo("\n".join(out))  # one write, not one per line
 
 
 # The narrowest a column whose words may be broken gets.
@@ -80,6 +84,8 @@ def terminal_width() -> int | None:
     """The terminal's columns when standard output is one, else None (do not wrap)."""
     if not sys.stdout.isatty():
         return None
+    import shutil  # with its compression modules: only for a terminal
+
     return shutil.get_terminal_size().columns
 
 

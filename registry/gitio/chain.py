@@ -1,69 +1,51 @@
-"""The first-parent chain of a commit, read by one ``git rev-list`` in a thread: each commit's
-place on the chain and its committer time made monotonic from the root."""
+"""The first-parent chain of a commit, as the log of its pointers lists it
+(``logstream.py``): each commit's place on the chain and its committer time made monotonic
+from the root."""
 
 from __future__ import annotations
 
 import itertools
-import threading
-from dataclasses import dataclass
-from pathlib import Path
-
-from registry.gitio.refs import resolve_head
-from registry.gitio.run import run_git
+from collections.abc import Sequence
+from functools import cached_property
 
 
-@dataclass(frozen=True)
 class Chain:
     """The commits from the root (place 0) to the tip, and the running maximum of their
-    committer times. Commit ids are kept as bytes: a long chain is never decoded whole."""
+    committer times. Commit ids are kept as bytes: a long chain is never decoded whole, and
+    the index by id is built only when asked."""
 
-    places: dict[bytes, int]  # commit id -> index from the root
-    high: list[int]  # by index: the latest committer time at or before that commit
-    tip: str | None  # the commit the chain ends at; None for an unborn branch
+    def __init__(self, newest_first: Sequence[bytes], high: list[int]) -> None:
+        self._newest_first = newest_first
+        self.high = high  # by place: the latest committer time at or before that commit
+
+    @classmethod
+    def from_log(cls, newest_first: Sequence[bytes], stamps: Sequence[int]) -> Chain:
+        """The chain of commits listed newest first with their committer times."""
+        return cls(newest_first, list(itertools.accumulate(reversed(stamps), max)))
+
+    @property
+    def tip(self) -> str | None:
+        """The commit the chain ends at; None for an unborn branch."""
+        return self._newest_first[0].decode("ascii") if self._newest_first else None
+
+    @cached_property
+    def places(self) -> dict[bytes, int]:
+        """Commit id -> index from the root."""
+        return dict(
+            zip(self._newest_first, range(len(self._newest_first) - 1, -1, -1), strict=True)
+        )
 
     def place(self, commit: str) -> int | None:
         """The commit's index from the root; None when it is not on the chain."""
         return self.places.get(commit.encode("ascii"))
 
-    def time(self, commit: str, committed_at: int) -> int:
-        """The commit's time made monotonic: never before a commit earlier on the chain."""
-        index = self.place(commit)
-        return committed_at if index is None else max(committed_at, self.high[index])
+    def place_of_index(self, index: int) -> int:
+        """The place of the commit the log listed at ``index`` (0: the newest)."""
+        return len(self._newest_first) - 1 - index
+
+    def time_at(self, place: int | None, committed_at: int) -> int:
+        """A commit's time made monotonic: never before a commit earlier on the chain."""
+        return committed_at if place is None else max(committed_at, self.high[place])
 
 
-def parse_chain(out: bytes) -> Chain:
-    """A Chain from ``rev-list --first-parent --timestamp`` output (newest first)."""
-    fields = out.split()
-    stamps = list(map(int, fields[-2::-2]))  # oldest first
-    commits = fields[-1::-2]
-    high = list(itertools.accumulate(stamps, max))
-    tip = commits[-1].decode("ascii") if commits else None
-    return Chain(dict(zip(commits, range(len(commits)), strict=True)), high, tip)
-
-
-class ChainReader:
-    """``git rev-list --first-parent --timestamp`` of ``rev``, run and parsed in a thread while
-    the caller reads the log."""
-
-    def __init__(self, root: Path, rev: str) -> None:
-        self._chain = Chain({}, [], None)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(root, rev), daemon=True)
-        self._thread.start()
-
-    def _run(self, root: Path, rev: str) -> None:
-        try:
-            if rev != "HEAD" or resolve_head(root) is not None:
-                out = run_git(
-                    root, "rev-list", "--first-parent", "--timestamp", "--end-of-options", rev
-                )
-                self._chain = parse_chain(out)
-        except BaseException as exc:  # re-raised in the caller's thread
-            self._error = exc
-
-    def result(self) -> Chain:
-        """The chain, once rev-list is done (its error, if it failed)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._chain
+EMPTY = Chain([], [])

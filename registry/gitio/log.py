@@ -3,7 +3,7 @@ one git log and one cat-file, as ``PointerCommit`` records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +11,15 @@ from typing import Any
 
 from registry.errors import GitError, LoadError, ShallowCloneError
 from registry.gitio.catfile import CatFile
-from registry.gitio.chain import Chain, ChainReader
+from registry.gitio.chain import Chain
 from registry.gitio.envdirs import EnvironmentDirs
+from registry.gitio.logstream import LOG_ENV, Change, File, LogStream, log_args
 from registry.gitio.refs import resolve_head
 from registry.gitio.repo import git_dirs
 from registry.gitio.run import is_shallow, stream_git
 from registry.ids import is_valid_version, validate_prompt_id
 from registry.paths import pointer_path
 from registry.yamlio.flat import load_flat
-from registry.yamlio.load import load_yaml_bytes
 
 
 @dataclass(frozen=True)
@@ -68,79 +68,11 @@ def _text(value: object) -> str | None:
 
 _DELETED_MODE = "000000"
 # Changes parsed before their pointers are read; git log keeps walking meanwhile.
-_BATCH = 64
+_BATCH = 256
+# The log's pipe: room for git to run ahead of the parser by this much (a --sparse log writes
+# about 90 bytes per commit of the chain).
+_PIPE = 1 << 20
 _FILE_MODES = ("100644", "100755")
-
-
-@dataclass(frozen=True)
-class _File:
-    """A pointer path as one commit left it: mode and blob id ("000000" mode when deleted)."""
-
-    path: str
-    mode: str
-    blob: str
-
-
-@dataclass(frozen=True)
-class _Change:
-    """One first-parent commit and the requested pointer files it changed."""
-
-    commit: str
-    committed_at: int
-    tz_offset: str
-    author: str
-    files: tuple[_File, ...]
-
-
-def _tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """NUL-separated tokens of a byte stream, as they complete."""
-    rest = b""
-    for chunk in chunks:
-        *done, rest = (rest + chunk).split(b"\0")
-        for token in done:
-            token = token.lstrip(b"\n")
-            if token:
-                yield token
-    if rest.strip(b"\n"):
-        yield rest.lstrip(b"\n")
-
-
-def _parse_log(chunks: Iterable[bytes]) -> Iterator[_Change]:
-    """Changes from records of ``%H NUL %cd NUL author NUL``, each followed by its raw diff
-    entries ``:srcmode dstmode srcblob dstblob status NUL path NUL``; in log order."""
-    row: tuple[str, int, str, str, list[_File]] | None = None
-    tokens = _tokens(chunks)
-    for token in tokens:
-        if token.startswith(b":") and row is not None:
-            _, mode, _, blob, _ = token[1:].decode("ascii").split(" ")
-            row[4].append(_File(next(tokens, b"").decode("utf-8", "replace"), mode, blob))
-            continue
-        if row is not None:
-            yield _Change(*row[:4], tuple(row[4]))
-        date, author = next(tokens, b""), next(tokens, b"")
-        seconds, _, tz = date.decode("ascii", "replace").partition(" ")
-        if not seconds.lstrip("-").isdigit():
-            raise GitError(f"unexpected git log output near {token[:80]!r}")
-        row = (token.decode("ascii"), int(seconds), tz, author.decode("utf-8", "replace"), [])
-    if row is not None:
-        yield _Change(*row[:4], tuple(row[4]))
-
-
-def _log_args(rev: str, paths: Sequence[str]) -> list[str]:
-    return [
-        # A user's config must not turn on --follow or signature output.
-        *("-c", "log.follow=false", "-c", "log.showSignature=false", "--literal-pathspecs"),
-        "log",
-        "--first-parent",
-        # A merge counts by its diff against the first parent: a merged pull request
-        # deploys when it lands, at the merge commit.
-        "--diff-merges=first-parent",
-        # Blob ids straight from the diff spare cat-file a tree walk per commit; --root
-        # because a pointer created in the first commit is an event too.
-        *("--raw", "--root", "--no-abbrev", "--no-renames", "--no-color", "-z"),
-        *("--encoding=UTF-8", "--date=raw", "--format=%H%x00%cd%x00%an <%ae>"),
-        *("--end-of-options", rev, "--", *paths),
-    ]
 
 
 def _check_repository(root: Path, rev: str) -> bool:
@@ -156,7 +88,7 @@ def _check_repository(root: Path, rev: str) -> bool:
 
 
 def _parse_pointer(
-    f: _File, blob: bytes | None, commit: str
+    f: File, blob: bytes | None, commit: str
 ) -> tuple[PointerFields | None, str | None]:
     label = f"{f.path} at commit {commit[:12]}"
     if f.mode == _DELETED_MODE:
@@ -168,15 +100,17 @@ def _parse_pointer(
     flat = load_flat(blob)
     if flat is not None:
         return pointer_fields(flat), None
+    from registry.yamlio.load import load_yaml_bytes  # the YAML parser, only when needed
+
     try:
         return pointer_fields(load_yaml_bytes(blob, label).data), None
     except LoadError as exc:
         return None, str(exc)
 
 
-# One commit of one pointer before its time is made monotonic: commit, committer time, zone,
-# author, the pointer there, the error reading it.
-_Row = tuple[str, int, str, str, PointerFields | None, str | None]
+# One commit of one pointer before its time is made monotonic: commit, its index in a chain
+# log (None: another log), committer time, zone, author, the pointer there, the error.
+_Row = tuple[str, int | None, int, str, str, PointerFields | None, str | None]
 
 
 class _Collector:
@@ -187,46 +121,61 @@ class _Collector:
         self.rows: dict[str, list[_Row]] = {}
         self._blobs: dict[str, bytes | None] = {}
 
-    def add(self, changes: Sequence[_Change]) -> None:
-        ids = {f.blob for c in changes for f in c.files if f.mode in _FILE_MODES}
+    def add(self, changes: Sequence[Change], chain: bool) -> None:
+        rows = self.rows
+        ids = {f.blob for c in changes for f in c.files if f.mode in _FILE_MODES and f.path in rows}
         wanted = sorted(ids.difference(self._blobs))
         self._blobs.update(zip(wanted, self.cat.read_many(wanted), strict=True))
         for c in changes:
+            index = c.index if chain else None
             for f in c.files:
-                rows = self.rows.get(f.path)
-                if rows is not None:
+                found = rows.get(f.path)
+                if found is not None:
                     data, error = _parse_pointer(f, self._blobs.get(f.blob), c.commit)
-                    rows.append((c.commit, c.committed_at, c.tz_offset, c.author, data, error))
+                    found.append(
+                        (c.commit, index, c.committed_at, c.tz_offset, c.author, data, error)
+                    )
 
-    def walk(self, root: Path, rev: str, paths: Sequence[str]) -> None:
-        """The commits of ``rev``'s first-parent chain that touched ``paths``."""
+    def walk(self, root: Path, rev: str, paths: Sequence[str], chain: bool) -> Chain:
+        """The commits of ``rev``'s first-parent chain that touched ``paths``; with ``chain``,
+        the log lists the whole chain, returned (else the chain of the commits found)."""
         for path in paths:
             self.rows.setdefault(path, [])
-        batch: list[_Change] = []
-        with closing(stream_git(root, *_log_args(rev, paths))) as chunks:
-            for change in _parse_log(chunks):
-                batch.append(change)
+        stream = LogStream()
+        batch: list[Change] = []
+        with closing(
+            stream_git(root, *log_args(rev, paths, chain), env=LOG_ENV, pipe_bytes=_PIPE)
+        ) as chunks:
+            for chunk in chunks:
+                batch += stream.feed(chunk)
                 if len(batch) >= _BATCH:
-                    self.add(batch)
+                    self.add(batch, chain)
                     batch = []
-        self.add(batch)
+        self.add([*batch, *stream.finish()], chain)
+        return stream.chain()
 
-    def commits(self, path: str, chain: Chain) -> list[PointerCommit]:
-        """The commits of ``path``, oldest first, their times made monotonic along ``chain``."""
-        return [
-            PointerCommit(commit, chain.time(commit, at), tz, author, data, error)
-            for commit, at, tz, author, data, error in reversed(self.rows[path])
-        ]
+    def found(
+        self, paths: Mapping[str, str], chain: Chain
+    ) -> tuple[dict[str, list[PointerCommit]], dict[str, int]]:
+        """Per key of ``paths``, the commits of its path, oldest first, their times made
+        monotonic along ``chain``; and each commit's place on the chain."""
+        found: dict[str, list[PointerCommit]] = {}
+        positions: dict[str, int] = {}
+        for key, path in paths.items():
+            commits = found[key] = []
+            for commit, index, at, tz, author, data, error in reversed(self.rows[path]):
+                place = chain.place(commit) if index is None else chain.place_of_index(index)
+                positions[commit] = place or 0
+                commits.append(
+                    PointerCommit(commit, chain.time_at(place, at), tz, author, data, error)
+                )
+        return found, positions
 
 
 def _is_shallow(root: Path) -> bool:
     # git's own test: a "shallow" file in the common git dir; no process when .git is found.
     dirs = git_dirs(root)
     return (dirs[1] / "shallow").exists() if dirs is not None else is_shallow(root)
-
-
-def _positions(found: Mapping[str, list[PointerCommit]], chain: Chain) -> dict[str, int]:
-    return {c.commit: chain.place(c.commit) or 0 for commits in found.values() for c in commits}
 
 
 def pointer_log(
@@ -236,18 +185,15 @@ def pointer_log(
 
     Commit times are made monotonic along the whole first-parent chain, not only over the
     commits that touched a pointer: a deploy after a commit with a clock ahead of it happened
-    at least then. The chain's times come from one rev-list run alongside the log.
+    at least then. The chain's times come from the same log, which lists every commit.
     """
     root = Path(root)
     if not _check_repository(root, rev):
         return {p: [] for p in paths}, {}
-    chain = ChainReader(root, rev)
     with nullcontext(cat) if cat is not None else CatFile(root) as reader:
         collector = _Collector(reader)
-        collector.walk(root, rev, paths)
-    times = chain.result()
-    found = {p: collector.commits(p, times) for p in paths}
-    return found, _positions(found, times)
+        chain = collector.walk(root, rev, paths, chain=True)
+    return collector.found({p: p for p in paths}, chain)
 
 
 def pointer_log_everywhere(
@@ -263,19 +209,16 @@ def pointer_log_everywhere(
     validate_prompt_id(prompt_id)
     if not _check_repository(root, rev):
         return {env: [] for env in configured}, {}
-    chain = ChainReader(root, rev)
     dirs = EnvironmentDirs(root, rev, configured, resolve_head(root) if rev == "HEAD" else None)
     paths = {env: pointer_path(env, prompt_id) for env in dirs.known}
     with CatFile(root) as cat:
         collector = _Collector(cat)
-        collector.walk(root, rev, list(paths.values()))
-        times = chain.result()
-        new = {env: pointer_path(env, prompt_id) for env in dirs.result(times)}
+        chain = collector.walk(root, rev, list(paths.values()), chain=True)
+        new = {env: pointer_path(env, prompt_id) for env in dirs.result(chain)}
         if new:
-            collector.walk(root, rev, list(new.values()))
-    dirs.save(times)
-    found = {env: collector.commits(path, times) for env, path in {**paths, **new}.items()}
-    return found, _positions(found, times)
+            collector.walk(root, rev, list(new.values()), chain=False)
+    dirs.save(chain)
+    return collector.found({**paths, **new}, chain)
 
 
 def pointer_commits(

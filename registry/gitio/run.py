@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -96,10 +97,11 @@ def run_git(
 
 
 def stream_git(
-    root: Path, *args: str, env: Mapping[str, str] | None = None
+    root: Path, *args: str, env: Mapping[str, str] | None = None, pipe_bytes: int | None = None
 ) -> Generator[bytes, None, None]:
     """Run ``git -C root <args>`` and yield its stdout as it arrives; raise GitError at the end
-    when git fails. Closing the iterator early stops git."""
+    when git fails. Closing the iterator early stops git. ``pipe_bytes`` asks for a pipe that
+    large (Linux), so that git keeps writing while the reader is busy or not scheduled."""
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
@@ -113,6 +115,8 @@ def stream_git(
         except OSError as exc:
             raise GitError(f"cannot run git ({exc}); is git installed and on PATH?") from None
         assert proc.stdout is not None
+        if pipe_bytes is not None:
+            _grow_pipe(proc.stdout.fileno(), pipe_bytes)
         try:
             while chunk := proc.stdout.read(1 << 16):
                 yield chunk
@@ -125,6 +129,16 @@ def stream_git(
                 proc.kill()
             proc.stdout.close()
             proc.wait()
+
+
+def _grow_pipe(fd: int, size: int) -> None:
+    """Make the pipe ``fd`` hold ``size`` bytes where the system allows it (else as it is)."""
+    import fcntl
+
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_size, size)
 
 
 def _check_rev(rev: str) -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from registry.yamlio.load import MAX_FILE_BYTES
-from registry.yamlio.scalars import BOOL, NULL, plain_kind
+from registry.yamlio.scalars import BOOL, MAX_FILE_BYTES, NULL, plain_kind
 
 # One entry: a plain key, then nothing (null), a double-quoted string without escapes, a
 # single-quoted string without quotes inside, or a plain scalar that cannot start with an

@@ -33,11 +33,10 @@ from registry.yamlio.refusals import (
     refuse_top,
     refuse_unprintable,
 )
-from registry.yamlio.scalars import NULL, PLAIN_CACHE, resolve_plain
+from registry.yamlio.scalars import MAX_FILE_BYTES, NULL, PLAIN_CACHE, resolve_plain
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Loaded", "YamlError", "load_yaml_bytes"]
 
-MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32  # nesting of mappings/sequences; the top-level mapping is depth 1
 
 # The C parser is several times faster; only its events are used, never its composer.

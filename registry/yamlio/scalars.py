@@ -9,6 +9,8 @@ from typing import Any
 
 from registry.errors import YamlError
 
+# The largest registry file read (load.py; here so that flat.py needs no YAML parser).
+MAX_FILE_BYTES = 256 * 1024
 # Python refuses to parse longer decimal strings; the same bound keeps a hostile number from
 # costing big-int or float-parsing time.
 _MAX_NUMBER_CHARS = 4300
