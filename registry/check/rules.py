@@ -39,7 +39,10 @@ def check_view(
     entries = view.entries()
     problems: list[Problem] = []
     kinds = {e.path: e.kind for e in entries}
-    sel = paths if isinstance(paths, Selection) or paths is None else select(view, paths)
+    if isinstance(paths, Selection) or paths is None:
+        sel = paths
+    else:  # hooks judged by the view's own trusted_modules depend on its settings
+        sel = select(view, paths, own_trust=trusted_modules is None)
     selected = None if sel is None else sel.files
 
     settings_res = view.settings_result()

@@ -7,8 +7,10 @@ whose judgement depends on them. The one rule ``check --staged``, ``check FILE..
   prompt (missing-version, invalid-version, require_tested, min_score), its prompt's suite when
   the prompt has no version left (orphan-suite), and the breaking-variables pairs it is part
   of or lies between (registry/check/templates.py);
-- ``promptreg.yaml`` re-judges every pointer (policies, environments); a broken
-  ``promptreg.yaml`` is always judged, since every pointer's judgement reads it;
+- ``promptreg.yaml`` re-judges every pointer (policies, environments), and every suite when
+  the suites' hooks are judged by its own ``trusted_modules`` (``own_trust``: ``check
+  FILE...``; ``--staged`` and ``--base`` read the base's); a broken ``promptreg.yaml`` is
+  always judged, since every pointer's judgement reads it;
 - a data file under ``evals/`` re-judges the suites whose ``cases_file`` it is;
 - a ``.py`` file re-judges every suite (hooks may name only the registry's own .py files).
 """
@@ -41,8 +43,9 @@ class Selection:
         return sorted((self.files | self.pointers) & held)
 
 
-def select(view: RegistryView, paths: Iterable[str]) -> Selection:
-    """``paths`` (files or folders, present or deleted) and what depends on them in ``view``."""
+def select(view: RegistryView, paths: Iterable[str], own_trust: bool = False) -> Selection:
+    """``paths`` (files or folders, present or deleted) and what depends on them in ``view``;
+    ``own_trust``: the suites' hooks are judged by ``view``'s own ``trusted_modules``."""
     named = {_norm(p) for p in paths}
     entries = view.entries()
     kinds = {e.path: e.kind for e in entries}
@@ -55,13 +58,16 @@ def select(view: RegistryView, paths: Iterable[str]) -> Selection:
     pids = _version_pids(files)
     index = view.pointer_index()
     pointers = {p for p in files if (c := classify(p)) is not None and c[0] == "pointer"}
-    if SETTINGS in files or (kinds.get(SETTINGS) == FILE and view.settings_result().problems):
+    settings = SETTINGS in files or (
+        kinds.get(SETTINGS) == FILE and bool(view.settings_result().problems)
+    )
+    if settings:
         files.add(SETTINGS)
         pointers.update(index.values())
     else:
         pointers.update(path for (_, pid), path in index.items() if pid in pids)
     suites = [e.path for e in entries if (c := classify(e.path)) is not None and c[0] == "suite"]
-    if any(p.endswith(".py") for p in files):
+    if any(p.endswith(".py") for p in files) or (settings and own_trust):
         files.update(suites)
     else:
         # A suite reads no version; only whether its prompt has any left (orphan-suite).

@@ -212,7 +212,10 @@ def diff_names(
     index (``cached``) or to the working tree; copies are reported as additions."""
     if cached and head is not None:
         raise ValueError("diff_names: cached compares the index with base; head must be None")
+    # --ignore-submodules=none: a change's .gitmodules (ignore = all) must not hide the
+    # submodule entries it adds from what the check judges.
     args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-color"]
+    args.append("--ignore-submodules=none")
     if cached:
         args.append("--cached")
     args += ["--end-of-options", _check_rev(base)]
