@@ -127,10 +127,16 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` (setup steps, not timed); raise with git's message on failure."""
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in ``repo`` (setup steps, not timed), with ``env`` added to the pinned
+    identity; raise with git's message on failure."""
     done = subprocess.run(
-        ["git", *args], cwd=repo, env=git_env(), capture_output=True, text=True, check=False
+        ["git", *args],
+        cwd=repo,
+        env={**git_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)}: {stderr_summary(done.stderr)}")
