@@ -186,7 +186,15 @@ def _kind_of_mode(mode: str) -> str:
 class GitSource:
     """Files of one git commit (or the index), read through one persistent cat-file."""
 
-    def __init__(self, root: Path, rev: str | None, cat: CatFile | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        rev: str | None,
+        cat: CatFile | None = None,
+        pathspecs: tuple[str, ...] = (),
+    ) -> None:
+        """``pathspecs`` (the index only): list just the files they match (git pathspecs);
+        the source then holds only those, as if the others were absent."""
         from registry.gitio.catfile import CatFile
         from registry.gitio.run import rev_parse
 
@@ -207,6 +215,13 @@ class GitSource:
         self._own_cat = cat is None
         self._entries: dict[str, TreeEntry] | None = None
         self._fetched: dict[str, bytes] = {}
+        self.pathspecs = pathspecs if rev is None else ()
+
+    def widen(self) -> None:
+        """List every file from now on (drop the pathspecs and what was listed with them)."""
+        if self.pathspecs:
+            self.pathspecs = ()
+            self._entries = None
 
     @property
     def cat(self) -> CatFile:
@@ -221,7 +236,7 @@ class GitSource:
             if self.commit is None:
                 listed = [
                     e
-                    for e in ls_index(self.root)
+                    for e in ls_index(self.root, self.pathspecs)
                     if e.path == SETTINGS or e.path.split("/", 1)[0] in MANAGED_DIRS
                 ]
             else:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from registry.check.evaluations import new_legacy_records
+from registry.check.narrow import narrow_pathspecs
 from registry.check.released import BREAKING, immutability_problems, released_breaks
 from registry.check.removal import deleted_pointers
 from registry.check.rules import check_view
@@ -205,23 +206,36 @@ def _check_staged(
 
     problems = list(problems or [])
     head = rev_parse(root, "HEAD")
-    index = GitSource(root, None)
+    if head is None:  # the first commit: everything staged is new
+        view = RegistryView(GitSource(root, None), schema=True)
+        try:
+            problems += check_view(view, None, None)
+        finally:
+            view.source.close()
+        return _sorted(problems), "ok: the first commit's files checked"
+    changes = diff_names(root, head, None, cached=True)
+    changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
+    managed = sorted(p for p in changed if _managed(p))
+    # Suite hooks name the registry's .py files: a change to one re-judges the suites.
+    code = sorted(p for p in changed if p.endswith(".py") and not _managed(p))
+    if named is not None and not managed and not named and not code:
+        return _sorted(problems), "ok: no registry files staged"
+    released = _release_base(root, head, base)
+    released_changes = (
+        changes if released == head else diff_names(root, released, None, cached=True)
+    )
+    # A small change to versions and pointers lists only the part of the index it can
+    # matter to (registry/check/narrow.py); broken settings re-judge every pointer.
+    specs = None if named is None else narrow_pathspecs([*changes, *released_changes], named)
+    index = GitSource(root, None, pathspecs=specs or ())
     view = RegistryView(index, schema=True)
     try:
-        if head is None:  # the first commit: everything staged is new
-            problems += check_view(view, None, None)
-            return _sorted(problems), "ok: the first commit's files checked"
-        changes = diff_names(root, head, None, cached=True)
-        changed = {p for _, p, _ in changes} | {o for _, _, o in changes if o}
-        managed = sorted(p for p in changed if _managed(p))
-        # Suite hooks name the registry's .py files: a change to one re-judges the suites.
-        code = sorted(p for p in changed if p.endswith(".py") and not _managed(p))
-        if named is not None and not managed and not named and not code:
-            return _sorted(problems), "ok: no registry files staged"
+        if specs is not None and view.settings_result().problems:
+            index.widen()
+            view = RegistryView(index, schema=True)
         if named:
             problems += _not_staged(view, named, changed)
         moved = {p for p in changed if p.startswith(DEPLOYMENTS + "/")}
-        released = _release_base(root, head, base)
         # What an environment ran, and since when, is learnt from where the branch left its
         # base: the branch's own commits are no evidence.
         from registry.history import Evidence
@@ -237,8 +251,7 @@ def _check_staged(
         )
         committed = RegistryView(GitSource(root, head, cat=index.cat))
         problems += against_base(problems, view, committed, committed, moved, evidence, "HEAD")
-        if released != head:
-            changes = diff_names(root, released, None, cached=True)
+        changes = released_changes
         problems += immutability_problems(base_view, view, changes)
         problems += new_legacy_records(base_view, view, changes)
         problems += deleted_pointers(base_view, view, changes)

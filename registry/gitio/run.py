@@ -200,9 +200,13 @@ def ls_tree(root: Path, rev: str, paths: Sequence[str] = ()) -> list[TreeEntry]:
     return _entries(out)
 
 
-def ls_index(root: Path) -> list[TreeEntry]:
-    """The stage-0 entries of the index (GIT_INDEX_FILE is honoured, as git sets it in hooks)."""
-    return _entries(run_git(root, "ls-files", "--stage", "-z", "--full-name"), stage_zero=True)
+def ls_index(root: Path, pathspecs: tuple[str, ...] = ()) -> list[TreeEntry]:
+    """The stage-0 entries of the index (GIT_INDEX_FILE is honoured, as git sets it in hooks);
+    only those ``pathspecs`` match when given (git pathspecs, magic included)."""
+    args = ["ls-files", "--stage", "-z", "--full-name"]
+    if pathspecs:
+        args += ["--", *pathspecs]
+    return _entries(run_git(root, *args), stage_zero=True)
 
 
 def diff_names(
