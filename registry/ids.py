@@ -9,15 +9,19 @@ from typing import Literal
 from registry.errors import InvalidIdentifierError
 
 ID_MAX_LENGTH = 64
-_ID_RE = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*", re.ASCII)
+ID_PATTERN = r"[a-z0-9]+(?:[_-][a-z0-9]+)*"
+_ID_RE = re.compile(ID_PATTERN, re.ASCII)
 # SemVer 2.0.0 core plus optional pre-release; build metadata is not allowed.
 _NUM = r"0|[1-9][0-9]*"
 _PRE_IDENT = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+# The same text without named groups, for patterns that embed it (registry/paths.py).
+SEMVER_PATTERN = rf"(?:{_NUM})\.(?:{_NUM})\.(?:{_NUM})(?:-{_PRE_IDENT}(?:\.{_PRE_IDENT})*)?"
 _SEMVER_RE = re.compile(
     rf"(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"
     rf"(?:-(?P<pre>{_PRE_IDENT}(?:\.{_PRE_IDENT})*))?",
     re.ASCII,
 )
+VERSION_MAX_LENGTH = 128
 
 Bump = Literal["major", "minor", "patch"]
 
@@ -134,7 +138,7 @@ def validate_version(value: object) -> str:
 
 @lru_cache(maxsize=16384)
 def _valid_version_text(value: str) -> bool:
-    return len(value) <= 128 and _SEMVER_RE.fullmatch(value) is not None
+    return len(value) <= VERSION_MAX_LENGTH and _SEMVER_RE.fullmatch(value) is not None
 
 
 def is_valid_version(value: object) -> bool:

@@ -6,6 +6,10 @@ import re
 from functools import lru_cache
 
 from registry.ids import (
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    SEMVER_PATTERN,
+    VERSION_MAX_LENGTH,
     is_valid_id,
     is_valid_version,
     validate_environment,
@@ -20,6 +24,13 @@ SETTINGS = "promptreg.yaml"
 MANAGED_DIRS = (PROMPTS, DEPLOYMENTS, EVALS)
 
 _YAML_NAME = re.compile(r"(?P<stem>.+)\.yaml")
+# The common cases in one match (the general rules below give the same answers): a version
+# file prompts/<id>/<semver>.yaml and a pointer file deployments/<id>/<id>.yaml.
+_COMMON = re.compile(
+    rf"(?:prompts/({ID_PATTERN})/({SEMVER_PATTERN})|deployments/({ID_PATTERN})/({ID_PATTERN}))"
+    r"\.yaml",
+    re.ASCII,
+)
 
 
 def version_path(prompt_id: str, version: str) -> str:
@@ -42,6 +53,14 @@ def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
     """What a repo-relative path is: ("version", (pid, ver)), ("pointer", (env, pid)),
     ("suite", (pid,)), ("settings", ()), ("unexpected", ()) under a managed folder, or None
     for files promptreg does not manage. Parts are only returned when they are valid."""
+    m = _COMMON.fullmatch(path)
+    if m is not None:
+        pid, ver, env, name = m.groups()
+        if pid is not None:
+            if len(pid) <= ID_MAX_LENGTH and len(ver) <= VERSION_MAX_LENGTH:
+                return ("version", (pid, ver))
+        elif len(env) <= ID_MAX_LENGTH and len(name) <= ID_MAX_LENGTH:
+            return ("pointer", (env, name))
     if path == SETTINGS:
         return ("settings", ())
     parts = path.split("/")
@@ -51,8 +70,8 @@ def classify(path: str) -> tuple[str, tuple[str, ...]] | None:
         return None  # .gitkeep and editor files are not registry files
     if parts[0] == EVALS and not (len(parts) == 2 and parts[-1].endswith((".yaml", ".yml"))):
         return None  # hooks, fixtures and notes of the suites; only evals/*.yaml are suites
-    m = _YAML_NAME.fullmatch(parts[-1])
-    stem = m.group("stem") if m else None
+    n = _YAML_NAME.fullmatch(parts[-1])
+    stem = n.group("stem") if n else None
     if parts[0] == PROMPTS and len(parts) == 3 and stem is not None:
         if is_valid_id(parts[1]) and is_valid_version(stem):
             return ("version", (parts[1], stem))

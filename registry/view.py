@@ -56,27 +56,34 @@ class RegistryView:
 
     def version_index(self) -> dict[str, list[str]]:
         """prompt id -> versions in SemVer order, from file names."""
-        if self._versions is not None:
-            return self._versions
-        out: dict[str, list[str]] = defaultdict(list)
-        for e in self.entries():
-            c = classify(e.path)
-            if c and c[0] == "version" and e.kind == FILE:
-                out[c[1][0]].append(c[1][1])
-        self._versions = {pid: sorted(vs, key=version_key) for pid, vs in sorted(out.items())}
+        if self._versions is None:
+            self._index()
+        assert self._versions is not None
         return self._versions
 
     def pointer_index(self) -> dict[tuple[str, str], str]:
         """(environment, prompt id) -> pointer path."""
-        if self._pointers is not None:
-            return self._pointers
-        out: dict[tuple[str, str], str] = {}
+        if self._pointers is None:
+            self._index()
+        assert self._pointers is not None
+        return self._pointers
+
+    def _index(self) -> None:
+        """Both indexes from one pass over the listing (each path classified once)."""
+        versions: dict[str, list[str]] = defaultdict(list)
+        pointers: dict[tuple[str, str], str] = {}
         for e in self.entries():
+            if e.kind != FILE:
+                continue
             c = classify(e.path)
-            if c and c[0] == "pointer" and e.kind == FILE:
-                out[(c[1][0], c[1][1])] = e.path
-        self._pointers = out
-        return out
+            if c is None:
+                continue
+            if c[0] == "version":
+                versions[c[1][0]].append(c[1][1])
+            elif c[0] == "pointer":
+                pointers[(c[1][0], c[1][1])] = e.path
+        self._versions = {pid: sorted(vs, key=version_key) for pid, vs in sorted(versions.items())}
+        self._pointers = pointers
 
     # -- loading -----------------------------------------------------------------------------
     def _load(self, path: str, kind: str, schema_kind: str) -> FileResult[Any]:

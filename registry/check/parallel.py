@@ -29,8 +29,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from registry.models import Problem, Settings
-from registry.paths import classify
-from registry.sources import FILE, DirSource
+from registry.sources import DirSource
 from registry.view import FileResult, RegistryView
 
 MAX_PROCESSES = 4
@@ -108,7 +107,6 @@ def _run(
         from registry.schema.validate import warm_validators
 
         warm_validators(_SHARD_KINDS)  # compiled once, before the fork: every worker has them
-    view.version_index()  # listed once, before the fork
     out = Shards()
     for shard in shards:
         out.paths.update(path for path, _ in shard.files)
@@ -122,24 +120,20 @@ def _run(
 
 def _plan(view: RegistryView, promotions: set[str] | None, n: int) -> list[_Shard]:
     """Prompts spread over ``n`` shards, the largest prompts first, each to the lightest."""
+    # From the view's indexes (each path classified once, there): the parent needs them after.
     by_prompt: dict[str, _Prompt] = {}
-    for e in view.entries():
-        if e.kind != FILE:
-            continue
-        c = classify(e.path)
-        if c is None or c[0] not in ("version", "pointer") or len(c[1]) != 2:
-            continue
-        if c[0] == "version":
-            pid = c[1][0]
-            one = by_prompt.setdefault(pid, _Prompt())
-            one.versions.add(e.path)
-        else:
-            if promotions is None or e.path in promotions:
-                continue  # a judged pointer may read git history: the parent checks it
-            env, pid = c[1]
-            one = by_prompt.setdefault(pid, _Prompt())
-            one.pointers.append((env, pid, e.path))
-        one.files.append((e.path, c[0]))
+    for pid, versions in view.version_index().items():
+        one = by_prompt[pid] = _Prompt()
+        # The index holds the file name's stem: the path is the listed one, rebuilt.
+        paths = [f"prompts/{pid}/{ver}.yaml" for ver in versions]
+        one.versions.update(paths)
+        one.files += [(path, "version") for path in paths]
+    for (env, pid), path in view.pointer_index().items():
+        if promotions is None or path in promotions:
+            continue  # a judged pointer may read git history: the parent checks it
+        one = by_prompt.get(pid) or by_prompt.setdefault(pid, _Prompt())
+        one.pointers.append((env, pid, path))
+        one.files.append((path, "pointer"))
     shards = [_Shard() for _ in range(n)]
     for _, one in sorted(by_prompt.items(), key=lambda item: (-len(item[1].files), item[0])):
         target = min(shards, key=lambda s: s.size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,7 @@ def _check_state(
     selected: list[str] | None = None
     if not check_all and files:
         selected, problems = _select(root, cwd or root, files)
-    promotions = _changed_pointers_worktree(root) if has_git else set()
+    promotions = _changed_pointers_listing(root, view) if has_git else set()
     # Evidence serves only the pointers judged for promotion (the changed ones): a clean tree
     # needs none, and finding where the branch left its base costs several git processes.
     evidence = _release_evidence(root) if has_git and promotions else None
@@ -144,6 +145,34 @@ def _rel(root: Path, cwd: Path, f: str) -> str | None:
         return Path(os.path.normpath(p)).relative_to(os.path.normpath(root)).as_posix()
     except ValueError:
         return None
+
+
+def _changed_pointers_listing(root: Path, view: RegistryView) -> set[str]:
+    """The changed pointer files (git status), found while the view lists the tree and reads
+    its settings: git runs on another core meanwhile. A git failure is reported first."""
+    found: list[set[str] | BaseException] = []
+
+    def status() -> None:
+        try:
+            found.append(_changed_pointers_worktree(root))
+        except BaseException as exc:  # handed to the caller, raised there
+            found.append(exc)
+
+    job = threading.Thread(target=status, daemon=True)
+    job.start()
+    listing: BaseException | None = None
+    try:
+        view.entries()
+        view.settings_result()
+    except BaseException as exc:
+        listing = exc
+    job.join()
+    changed = found[0]
+    if isinstance(changed, BaseException):
+        raise changed
+    if listing is not None:
+        raise listing
+    return changed
 
 
 def _changed_pointers_worktree(root: Path) -> set[str]:
